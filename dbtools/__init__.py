@@ -1,0 +1,1 @@
+"""Operational helpers shared by env.py, the Makefile targets and the tests."""

@@ -1,0 +1,86 @@
+"""Fixtures: every test gets a database of its own on the real server.
+
+- ``empty_db``: a fresh, empty database.
+- ``head_db``: a fresh database at ``alembic heads``, cloned from a template that is migrated
+  once per test session (``CREATE DATABASE ... TEMPLATE``), so tests do not re-run the chain.
+
+Database names carry the process id, so two runs on one server never meet, and the janitor
+drops a leftover of the same name before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from pytest_postgresql import factories
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+
+from dbtools.server import server_from_env
+from tests.support import engine_for, run_alembic
+
+SERVER = server_from_env()
+RUN_ID = os.getpid()
+
+
+def _migrate_template_to_head(*, host: str, port: int, user: str, dbname: str, **_: Any) -> None:
+    run_alembic(SERVER.url(dbname), "upgrade", "head")
+
+
+_server_args: dict[str, Any] = {
+    "host": SERVER.host,
+    "port": SERVER.port,
+    "user": SERVER.user,
+    "password": SERVER.password,
+}
+pg_empty_server = factories.postgresql_noproc(
+    dbname=f"ignition_test_{RUN_ID}_empty", **_server_args
+)
+pg_head_server = factories.postgresql_noproc(
+    dbname=f"ignition_test_{RUN_ID}_head", load=[_migrate_template_to_head], **_server_args
+)
+pg_empty = factories.postgresql("pg_empty_server")
+pg_head = factories.postgresql("pg_head_server")
+
+
+def _url_of(connection: Any) -> URL:
+    return SERVER.url(connection.info.dbname)
+
+
+@pytest.fixture
+def empty_db(pg_empty: Any) -> URL:
+    """URL of a fresh, empty database (dropped after the test)."""
+    return _url_of(pg_empty)
+
+
+@pytest.fixture
+def head_db(pg_head: Any) -> URL:
+    """URL of a fresh database migrated to head (dropped after the test)."""
+    return _url_of(pg_head)
+
+
+@pytest.fixture
+def head_engine(head_db: URL) -> Any:
+    with engine_for(head_db) as engine:
+        yield engine
+
+
+@pytest.fixture
+def empty_engine(empty_db: URL) -> Any:
+    with engine_for(empty_db) as engine:
+        yield engine
+
+
+# --- pytest-alembic ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alembic_config() -> dict[str, Any]:
+    return {"file": "alembic.ini"}
+
+
+@pytest.fixture
+def alembic_engine(empty_engine: Engine) -> Engine:
+    return empty_engine
