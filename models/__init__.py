@@ -4,10 +4,26 @@ Importing this package imports every domain module, so ``Base.metadata`` holds e
 and the SQL entities (functions, views, triggers) are registered on it for the drift check.
 """
 
-from models import auth, auth_sql
+from models import (
+    auth,  # noqa: F401
+    auth_sql,  # noqa: F401
+    focus,  # noqa: F401
+    focus_sql,  # noqa: F401
+    gamification,  # noqa: F401
+    gamification_sql,  # noqa: F401
+    goals,  # noqa: F401
+    habits,  # noqa: F401
+    habits_goals_sql,  # noqa: F401
+    market,  # noqa: F401
+    market_sql,  # noqa: F401
+    planning,  # noqa: F401
+    planning_sql,  # noqa: F401
+    quests,  # noqa: F401
+    quests_sql,  # noqa: F401
+)
 from models.base import Base, ViewBase, metadata
 from models.sql import attach_updated_at_triggers
 
 UPDATED_AT_TABLES = attach_updated_at_triggers(metadata)
 
-__all__ = ["UPDATED_AT_TABLES", "Base", "ViewBase", "auth", "auth_sql", "metadata"]
+__all__ = ["UPDATED_AT_TABLES", "Base", "ViewBase", "metadata"]

@@ -11,6 +11,7 @@ must be character-for-character the text between ``$$`` in the revision that cre
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import MetaData
 from sqlalchemy_declarative_extensions import (
@@ -47,6 +48,53 @@ def _ensure_collections(target: MetaData) -> None:
 _ensure_collections(metadata)
 
 
+# Functions that run with their owner's rights pin the search_path, so a caller cannot put a
+# look-alike ``user_wallet`` earlier on the path.
+DEFINER_SEARCH_PATH = "public, pg_temp"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function as this project writes it; renders the exact DDL its revision carries."""
+
+    name: str
+    body: str
+    returns: str
+    parameters: tuple[str, ...] = ()
+    language: str = "plpgsql"
+    security_definer: bool = False
+    volatility: FunctionVolatility = FunctionVolatility.VOLATILE
+
+    @property
+    def signature(self) -> str:
+        types = [p.partition(" DEFAULT ")[0].split(maxsplit=1)[1] for p in self.parameters]
+        return f"{self.name}({', '.join(types)})"
+
+    def create_sql(self) -> str:
+        options = [f"RETURNS {self.returns}", f"LANGUAGE {self.language}"]
+        if self.volatility is not FunctionVolatility.VOLATILE:
+            options.append(self.volatility.value)
+        if self.security_definer:
+            options += ["SECURITY DEFINER", f"SET search_path = {DEFINER_SEARCH_PATH}"]
+        params = ", ".join(self.parameters)
+        return f"CREATE FUNCTION {self.name}({params}) {' '.join(options)} AS $${self.body}$$"
+
+    def drop_sql(self) -> str:
+        return f"DROP FUNCTION {self.signature}"
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    name: str
+    definition: str
+
+    def create_sql(self) -> str:
+        return f"CREATE VIEW {self.name} AS{self.definition.rstrip()}"
+
+    def drop_sql(self) -> str:
+        return f"DROP VIEW {self.name}"
+
+
 def declare_function(
     name: str,
     body: str,
@@ -56,27 +104,38 @@ def declare_function(
     language: str = "plpgsql",
     security_definer: bool = False,
     volatility: FunctionVolatility = FunctionVolatility.VOLATILE,
-) -> Function:
-    """Register a function. ``parameters`` are ``"name type [DEFAULT expr]"`` strings as
-    PostgreSQL reports them (defaults like ``NULL::text``)."""
-    function = Function(
-        name,
-        body,
-        returns=returns,
-        language=language,
-        parameters=[_parse_parameter(p) for p in parameters] or None,
-        security=FunctionSecurity.definer if security_definer else FunctionSecurity.invoker,
-        volatility=volatility,
+) -> FunctionSpec:
+    """Register a function. ``parameters`` are ``"name type [DEFAULT expr]"`` strings, with
+    defaults written as PostgreSQL reports them (``NULL::text``)."""
+    spec = FunctionSpec(
+        name, body, returns, tuple(parameters), language, security_definer, volatility
     )
-    register_function(metadata, function)
-    return function
+    register_function(
+        metadata,
+        Function(
+            name,
+            body,
+            returns=returns,
+            language=language,
+            parameters=[_parse_parameter(p) for p in parameters] or None,
+            security=FunctionSecurity.definer if security_definer else FunctionSecurity.invoker,
+            volatility=volatility,
+        ),
+    )
+    FUNCTIONS.append(spec)
+    return spec
 
 
-def declare_view(name: str, definition: str) -> View:
+def declare_view(name: str, definition: str) -> ViewSpec:
     """Register a (plain) view; compared through PostgreSQL's own rendering of it."""
-    view = View(name, definition)
-    register_view(metadata, view)
-    return view
+    register_view(metadata, View(name, definition))
+    spec = ViewSpec(name, definition)
+    VIEWS.append(spec)
+    return spec
+
+
+FUNCTIONS: list[FunctionSpec] = []
+VIEWS: list[ViewSpec] = []
 
 
 def attach_updated_at_triggers(target: MetaData) -> list[str]:

@@ -1,0 +1,54 @@
+"""Habits and their completion logs (revision 0004)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, func, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, CreatedAt, OwnerId, TrueByDefault, UpdatedAt, UUIDPk
+from models.enums import HabitFrequency, sa_enum
+
+HABIT_FREQUENCY = sa_enum(HabitFrequency, "habit_frequency")
+
+
+class Habit(Base):
+    __tablename__ = "habits"
+    __table_args__ = (
+        CheckConstraint("target_count >= 1", name="target_count_positive"),
+        Index("habits_active_user_id_idx", "user_id", postgresql_where=text("is_active = true")),
+    )
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
+    name: Mapped[str]
+    description: Mapped[str | None]
+    frequency: Mapped[HabitFrequency] = mapped_column(
+        HABIT_FREQUENCY, server_default=HabitFrequency.DAILY.value
+    )
+    target_count: Mapped[int] = mapped_column(server_default=text("1"))
+    """Completions per day that count; more on the same day are not counted again."""
+    icon: Mapped[str | None]
+    color: Mapped[str | None]
+    is_active: Mapped[TrueByDefault]
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    logs: Mapped[list[HabitLog]] = relationship(
+        back_populates="habit", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class HabitLog(Base):
+    __tablename__ = "habit_logs"
+    __table_args__ = (Index(None, "habit_id", "completed_at"),)
+
+    id: Mapped[UUIDPk]
+    habit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("habits.id", ondelete="CASCADE"))
+    user_id: Mapped[OwnerId]
+    completed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    notes: Mapped[str | None]
+
+    habit: Mapped[Habit] = relationship(back_populates="logs")

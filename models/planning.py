@@ -1,0 +1,84 @@
+"""Planning (revision 0006): calendar events, daily plans and plan templates.
+
+``calendar_events.workout_id`` exists from 0006; its foreign key to ``workouts`` comes with
+the revision that creates ``workouts``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import (
+    Base,
+    CreatedAt,
+    FalseByDefault,
+    JSONDict,
+    OwnerId,
+    UpdatedAt,
+    UUIDPk,
+)
+from models.enums import CalendarEventType, sa_enum
+
+CALENDAR_EVENT_TYPE = sa_enum(CalendarEventType, "calendar_event_type")
+
+
+class CalendarEvent(Base):
+    __tablename__ = "calendar_events"
+    __table_args__ = (Index(None, "user_id", "start_time", "end_time"),)
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
+    title: Mapped[str]
+    description: Mapped[str | None]
+    event_type: Mapped[CalendarEventType] = mapped_column(
+        CALENDAR_EVENT_TYPE, server_default=CalendarEventType.GENERAL.value
+    )
+    start_time: Mapped[datetime] = mapped_column(index=True)
+    end_time: Mapped[datetime | None]
+    all_day: Mapped[FalseByDefault]
+    location: Mapped[str | None]
+    workout_id: Mapped[uuid.UUID | None]
+    recurrence_rule: Mapped[str | None]
+    """An RFC 5545 RRULE."""
+    recurrence_end: Mapped[datetime | None]
+    parent_event_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("calendar_events.id", ondelete="CASCADE"), index=True
+    )
+    color: Mapped[str | None]
+    reminder_minutes: Mapped[int | None]
+    event_metadata: Mapped[JSONDict | None] = mapped_column("metadata")
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+
+class DailyPlan(Base):
+    __tablename__ = "daily_plans"
+    __table_args__ = (UniqueConstraint("user_id", "date"),)
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    date: Mapped[date]
+    items: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    notes: Mapped[str | None]
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+
+class PlanTemplate(Base):
+    __tablename__ = "plan_templates"
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str]
+    description: Mapped[str | None]
+    items: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    is_public: Mapped[FalseByDefault]
+    category: Mapped[str | None]
+    created_at: Mapped[CreatedAt]
