@@ -11,11 +11,12 @@ drops a leftover of the same name before it starts.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pytest_postgresql import factories
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 
 from dbtools.server import server_from_env
@@ -71,6 +72,15 @@ def head_engine(head_db: URL) -> Any:
 def empty_engine(empty_db: URL) -> Any:
     with engine_for(empty_db) as engine:
         yield engine
+
+
+@pytest.fixture
+def conn(head_engine: Engine) -> Iterator[Connection]:
+    """A connection to a fresh database at head, in UTC (the views' "today" is the session's)."""
+    with head_engine.connect() as connection:
+        connection.execute(text("SET TIME ZONE 'UTC'"))
+        connection.commit()
+        yield connection
 
 
 # --- pytest-alembic ---------------------------------------------------------------------------

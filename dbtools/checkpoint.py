@@ -1,0 +1,61 @@
+"""What the validation checkpoint (shared/seeds/000_*.txt) says each revision creates.
+
+Revisions 0002-0007 must create exactly these tables, functions and views; for 0001 the
+checkpoint lists only the tables (its functions and views are ours: ``None`` = not fixed).
+Trigger functions attached by triggers (``set_updated_at``) belong to 0001.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Created:
+    tables: frozenset[str]
+    functions: frozenset[str] | None
+    views: frozenset[str] | None
+
+
+def _c(tables: str, functions: str | None, views: str | None) -> Created:
+    def split(text: str | None) -> frozenset[str] | None:
+        return None if text is None else frozenset(text.split())
+
+    return Created(frozenset(tables.split()), split(functions), split(views))
+
+
+CHECKPOINT: dict[str, Created] = {
+    "0001": _c(
+        "users accounts sessions verification_tokens authenticators roles entitlements "
+        "role_entitlements user_roles audit_log activity_events",
+        None,
+        None,
+    ),
+    "0002": _c(
+        "skill_definitions user_skills achievement_definitions user_achievements user_progress "
+        "user_wallet points_ledger user_streaks",
+        "award_xp award_coins spend_coins update_streak",
+        "user_gamification_summary",
+    ),
+    "0003": _c(
+        "focus_sessions focus_pause_state",
+        "start_focus_session complete_focus_session",
+        "active_focus_session user_focus_stats",
+    ),
+    "0004": _c(
+        "habits habit_logs goals goal_milestones",
+        "complete_habit update_goal_progress",
+        "habits_today goals_with_milestones",
+    ),
+    "0005": _c(
+        "universal_quests user_quest_progress quests",
+        "accept_universal_quest update_quest_progress claim_quest_rewards",
+        "user_available_quests quest_completion_stats",
+    ),
+    "0006": _c("calendar_events daily_plans plan_templates", "", "todays_events this_weeks_events"),
+    "0007": _c(
+        "market_items user_purchases",
+        "purchase_item redeem_purchase",
+        "available_market_items user_unredeemed_purchases market_stats",
+    ),
+}
