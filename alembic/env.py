@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import time
 from logging.config import fileConfig
 from typing import Any
 
@@ -22,6 +23,7 @@ import alembic_postgresql_enum  # noqa: F401  (registers the enum comparator)
 from alembic import context
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -51,6 +53,7 @@ target_metadata = models.Base.metadata
 # "IGNITION" in ASCII: the key of the session-level advisory lock every migration run takes.
 MIGRATION_LOCK_KEY = 0x49474E4954494F4E
 LOCK_TIMEOUT = os.environ.get("MIGRATION_LOCK_TIMEOUT", "5s")
+LOCK_WAIT_SECONDS = float(os.environ.get("MIGRATION_LOCK_WAIT", "600"))
 EXCLUDED_SCHEMAS = {"d1import"}
 
 
@@ -113,10 +116,36 @@ def run_migrations_offline() -> None:
     context.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
 
 
+def _acquire_migration_lock(connection: Connection) -> None:
+    """Wait for the session-level advisory lock by polling, holding no snapshot in between.
+
+    A run blocked inside ``pg_advisory_lock()`` would keep a snapshot open, and a revision
+    that builds an index CONCURRENTLY waits for every such snapshot: the two would deadlock.
+    """
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    lock = text("SELECT pg_try_advisory_lock(:key)")
+    while True:
+        acquired = connection.execute(lock, {"key": MIGRATION_LOCK_KEY}).scalar_one()
+        connection.commit()
+        if acquired:
+            return
+        if time.monotonic() > deadline:
+            raise CommandError(
+                f"another migration run has held the migration lock for over "
+                f"{LOCK_WAIT_SECONDS:.0f}s (MIGRATION_LOCK_WAIT); see pg_locks for "
+                f"advisory lock {MIGRATION_LOCK_KEY}"
+            )
+        time.sleep(0.2)
+
+
 def _run_locked(connection: Connection) -> None:
     caller_transaction = connection.in_transaction()
-    # Take the lock before setting lock_timeout: waiting for another run is expected.
-    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    if caller_transaction:  # the caller's transaction: we may not commit it, so just block
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    else:
+        _acquire_migration_lock(connection)
+    # Set lock_timeout only now: waiting for another run is expected, waiting behind the app
+    # is not.
     connection.execute(text("SELECT set_config('lock_timeout', :t, false)"), {"t": LOCK_TIMEOUT})
     if not caller_transaction:
         connection.commit()

@@ -7,6 +7,7 @@ and the SQL entities (functions, views, triggers) are registered on it for the d
 from models import (
     auth,  # noqa: F401
     auth_sql,  # noqa: F401
+    fitness,  # noqa: F401
     focus,  # noqa: F401
     focus_sql,  # noqa: F401
     gamification,  # noqa: F401

@@ -81,6 +81,97 @@ class MarketCategory(enum.StrEnum):
     COSMETICS = "cosmetics"
 
 
+class ExerciseCategory(enum.StrEnum):
+    STRENGTH = "strength"
+    CARDIO = "cardio"
+    FLEXIBILITY = "flexibility"
+    BALANCE = "balance"
+    PLYOMETRIC = "plyometric"
+    OTHER = "other"
+
+
+class TrainingDifficulty(enum.StrEnum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+class BookStatus(enum.StrEnum):
+    WANT_TO_READ = "want_to_read"
+    READING = "reading"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+class LearnDifficulty(enum.StrEnum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+class LessonStatus(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class TrackVisibility(enum.StrEnum):
+    PRIVATE = "private"
+    SHARED = "shared"
+    PUBLIC = "public"
+
+
+class NudgeIntensity(enum.StrEnum):
+    GENTLE = "gentle"
+    STANDARD = "standard"
+    ENERGETIC = "energetic"
+
+
+class GamificationVisibility(enum.StrEnum):
+    ALWAYS = "always"
+    SUBTLE = "subtle"
+    HIDDEN = "hidden"
+
+
+class ThemePreference(enum.StrEnum):
+    LIGHT = "light"
+    DARK = "dark"
+    SYSTEM = "system"
+
+
+class PlannerMode(enum.StrEnum):
+    COLLAPSED = "collapsed"
+    EXPANDED = "expanded"
+
+
+class OnboardingStepType(enum.StrEnum):
+    EXPLAIN = "explain"
+    CHOICE = "choice"
+    PREFERENCE = "preference"
+    TOUR = "tour"
+    ACTION = "action"
+
+
+class OnboardingStatus(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+
+
+class FeedbackStatus(enum.StrEnum):
+    NEW = "new"
+    REVIEWED = "reviewed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class AccessRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 def sa_enum(python_enum: type[enum.StrEnum], name: str) -> ENUM:
     """The column type for ``python_enum``, stored by value under the PostgreSQL type ``name``."""
     return ENUM(

@@ -1,7 +1,7 @@
 """Planning (revision 0006): calendar events, daily plans and plan templates.
 
-``calendar_events.workout_id`` exists from 0006; its foreign key to ``workouts`` comes with
-the revision that creates ``workouts``.
+``calendar_events.workout_id`` exists from 0006; its foreign key to ``workouts`` (and its
+index) came with revision 0008, which creates ``workouts``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ class CalendarEvent(Base):
     end_time: Mapped[datetime | None]
     all_day: Mapped[FalseByDefault]
     location: Mapped[str | None]
-    workout_id: Mapped[uuid.UUID | None]
+    workout_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("workouts.id", ondelete="SET NULL"), index=True
+    )
+    """Foreign key and index added by revision 0008, with the ``workouts`` table."""
     recurrence_rule: Mapped[str | None]
     """An RFC 5545 RRULE."""
     recurrence_end: Mapped[datetime | None]
