@@ -7,6 +7,8 @@ and the SQL entities (functions, views, triggers) are registered on it for the d
 from models import (
     auth,  # noqa: F401
     auth_sql,  # noqa: F401
+    books,  # noqa: F401
+    content,  # noqa: F401
     fitness,  # noqa: F401
     focus,  # noqa: F401
     focus_sql,  # noqa: F401
@@ -15,12 +17,18 @@ from models import (
     goals,  # noqa: F401
     habits,  # noqa: F401
     habits_goals_sql,  # noqa: F401
+    journal,  # noqa: F401
+    learn,  # noqa: F401
     market,  # noqa: F401
     market_sql,  # noqa: F401
+    onboarding,  # noqa: F401
     planning,  # noqa: F401
     planning_sql,  # noqa: F401
     quests,  # noqa: F401
     quests_sql,  # noqa: F401
+    reference,  # noqa: F401
+    settings,  # noqa: F401
+    system,  # noqa: F401
 )
 from models.base import Base, ViewBase, metadata
 from models.sql import attach_updated_at_triggers

@@ -1,0 +1,20 @@
+"""Journal entries (revision 0011)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Mapped
+
+from models.base import Base, CreatedAt, OwnerId, UpdatedAt, UUIDPk
+
+
+class JournalEntry(Base):
+    __tablename__ = "journal_entries"
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
+    title: Mapped[str | None]
+    content: Mapped[str]
+    mood: Mapped[str | None]
+    tags: Mapped[list[str] | None]
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]

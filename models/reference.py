@@ -1,0 +1,71 @@
+"""Reference audio (revision 0012): users' uploaded reference tracks and their analysis."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, CreatedAt, OwnerId, UpdatedAt, UUIDPk
+from models.enums import TrackVisibility, sa_enum
+
+TRACK_VISIBILITY = sa_enum(TrackVisibility, "track_visibility")
+
+
+class ReferenceTrack(Base):
+    __tablename__ = "reference_tracks"
+    __table_args__ = (
+        CheckConstraint("bytes > 0", name="bytes_positive"),
+        CheckConstraint("octet_length(sha256) = 32", name="sha256_length"),
+        CheckConstraint("duration_seconds > 0", name="duration_seconds_positive"),
+    )
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
+    title: Mapped[str]
+    artist: Mapped[str | None]
+    r2_key: Mapped[str] = mapped_column(index=True)
+    mime_type: Mapped[str]
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    """Size of the file; BIGINT because files over 2 GiB exist."""
+    sha256: Mapped[builtins.bytes | None]
+    """The 32-byte digest (D1 kept it as hex text)."""
+    duration_seconds: Mapped[float | None]
+    tags: Mapped[list[str] | None]
+    visibility: Mapped[TrackVisibility] = mapped_column(
+        TRACK_VISIBILITY, server_default=TrackVisibility.PRIVATE.value
+    )
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    analysis: Mapped[TrackAnalysisCache | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TrackAnalysisCache(Base):
+    __tablename__ = "track_analysis_cache"
+    __table_args__ = (
+        CheckConstraint("bpm > 0", name="bpm_positive"),
+        CheckConstraint("energy BETWEEN 0 AND 1", name="energy_range"),
+        CheckConstraint("danceability BETWEEN 0 AND 1", name="danceability_range"),
+    )
+
+    id: Mapped[UUIDPk]
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reference_tracks.id", ondelete="CASCADE"), unique=True
+    )
+    bpm: Mapped[float | None]
+    key: Mapped[str | None]
+    """The musical key, e.g. ``F# minor``."""
+    energy: Mapped[float | None]
+    danceability: Mapped[float | None]
+    sections: Mapped[list[Any] | None]
+    waveform: Mapped[list[Any] | None]
+    analyzer_version: Mapped[str | None]
+    analyzed_at: Mapped[datetime]
+    created_at: Mapped[CreatedAt]
