@@ -59,3 +59,35 @@ CHECKPOINT: dict[str, Created] = {
         "available_market_items user_unredeemed_purchases market_stats",
     ),
 }
+
+
+# Beyond the checkpoint: the revisions that bring the remaining D1 tables (no functions or
+# views of their own). Together with CHECKPOINT this is every table at head.
+LATER: dict[str, Created] = {
+    "0008": _c(
+        "exercises workouts workout_sections workout_exercises workout_sessions exercise_sets "
+        "personal_records training_programs program_weeks program_workouts",
+        "",
+        "",
+    ),
+    "0009": _c("books reading_sessions", "", ""),
+    "0010": _c(
+        "learn_topics learn_lessons learn_drills user_lesson_progress user_drill_stats "
+        "flashcard_decks flashcards",
+        "",
+        "",
+    ),
+    "0011": _c("journal_entries", "", ""),
+    "0012": _c("reference_tracks track_analysis_cache", "", ""),
+    "0013": _c("user_settings user_interests user_ui_modules", "", ""),
+    "0014": _c("onboarding_flows onboarding_steps user_onboarding_state", "", ""),
+    "0015": _c(
+        "ignition_packs daw_shortcuts glossary_terms recipe_templates infobase_entries ideas",
+        "",
+        "",
+    ),
+    "0016": _c("feedback notifications admin_audit_log access_requests db_metadata", "", ""),
+}
+
+MANIFEST: dict[str, Created] = {**CHECKPOINT, **LATER}
+"""What every revision creates: the checkpoint's 0001-0007, then ours."""

@@ -75,3 +75,37 @@ def test_view_classes_query(head_engine: Engine) -> None:
     with Session(head_engine) as orm:
         item = orm.scalars(select(AvailableMarketItem)).one()
         assert (item.key, item.category, item.cost_coins) == ("theme", "themes", 5)
+
+
+def test_fitness_learning_and_reading_relationships_load(head_engine: Engine) -> None:
+    from models.books import Book, ReadingSession
+    from models.enums import ExerciseCategory
+    from models.fitness import Exercise, ExerciseSet, Workout, WorkoutExercise, WorkoutSession
+    from models.learn import Flashcard, FlashcardDeck
+
+    with Session(head_engine) as orm:
+        user = User(email="grace@example.org")
+        squat = Exercise(name="Squat", category=ExerciseCategory.STRENGTH, is_builtin=True)
+        orm.add_all([user, squat])
+        orm.flush()
+        workout = Workout(user_id=user.id, name="Legs")
+        workout.exercises = [WorkoutExercise(exercise_id=squat.id, reps="5", sort_order=1)]
+        session = WorkoutSession(user_id=user.id, started_at=text("now()"), rating=5)
+        session.sets = [ExerciseSet(exercise_id=squat.id, set_number=n, reps=5) for n in (2, 1)]
+        deck = FlashcardDeck(user_id=user.id, name="Intervals")
+        deck.cards = [Flashcard(front="m3", back="minor third")]
+        book = Book(user_id=user.id, title="Musicophilia")
+        book.reading_sessions = [
+            ReadingSession(user_id=user.id, pages_read=20, started_at=text("now()"))
+        ]
+        orm.add_all([workout, session, deck, book])
+        orm.commit()
+        squat_id = squat.id
+        orm.expunge_all()
+
+        loaded = orm.scalars(select(Workout)).one()
+        assert [(e.exercise.name, e.reps) for e in loaded.exercises] == [("Squat", "5")]
+        assert [s.set_number for s in orm.scalars(select(WorkoutSession)).one().sets] == [1, 2]
+        assert [c.back for c in orm.scalars(select(FlashcardDeck)).one().cards] == ["minor third"]
+        assert orm.scalars(select(Book)).one().reading_sessions[0].pages_read == 20
+        assert orm.get_one(Exercise, squat_id).category is ExerciseCategory.STRENGTH

@@ -12,8 +12,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
+import models
 from dbtools.catalog import Snapshot, diff, names, snapshot
-from dbtools.checkpoint import CHECKPOINT
+from dbtools.checkpoint import CHECKPOINT, MANIFEST
 from tests.support import alembic_config, run_alembic
 
 
@@ -49,7 +50,8 @@ def test_stairway_with_catalog_snapshots(empty_db: URL, empty_engine: Engine) ->
         assert again == after, f"{revision} up again:\n{diff(after, again)}"
         before = after
 
-    for revision, expected in CHECKPOINT.items():
+    assert sorted(created) == sorted(MANIFEST), "every revision has its manifest entry"
+    for revision, expected in MANIFEST.items():
         tables, functions, views = created[revision]
         assert tables == expected.tables, revision
         if expected.functions is not None:
@@ -69,6 +71,13 @@ def checkpoint_document() -> Path:
     found = sorted(shared.glob("000_*.txt"))
     assert found, f"validation checkpoint not found in {shared}"
     return found[0]
+
+
+def test_manifest_covers_every_table_once() -> None:
+    tables = [t for created in MANIFEST.values() for t in created.tables]
+    assert len(tables) == len(set(tables))
+    assert set(tables) == set(models.Base.metadata.tables)
+    assert len(tables) == 72
 
 
 def test_checkpoint_data_matches_the_document() -> None:
