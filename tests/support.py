@@ -18,6 +18,8 @@ from sqlalchemy.pool import NullPool
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = ROOT / "alembic.ini"
 VERSIONS = ROOT / "alembic" / "versions"
+# The specifications (checkpoint, D1 schema facts) live beside the repository, in shared/.
+SHARED = Path(os.environ.get("IGNITION_SHARED_DIR", ROOT.parent / "shared"))
 
 
 def alembic_config() -> Config:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL
 import models
 from dbtools.catalog import Snapshot, diff, names, snapshot
 from dbtools.checkpoint import CHECKPOINT, MANIFEST
-from tests.support import alembic_config, run_alembic
+from tests.support import SHARED, alembic_config, run_alembic
 
 
 def revisions_in_order() -> list[str]:
@@ -67,9 +67,9 @@ SUMMARY_ROW = re.compile(
 
 
 def checkpoint_document() -> Path:
-    shared = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-    found = sorted(shared.glob("000_*.txt"))
-    assert found, f"validation checkpoint not found in {shared}"
+    seeds = SHARED / "seeds"
+    found = sorted(seeds.glob("000_*.txt"))
+    assert found, f"validation checkpoint not found in {seeds}: set IGNITION_SHARED_DIR"
     return found[0]
 
 
