@@ -58,6 +58,21 @@ CONVERSIONS: dict[tuple[str, str], str] = {
 }
 
 
+# By the Postgres column's type, most specific first (BIGINT is an INTEGER to SQLAlchemy).
+CONVERSION_BY_TYPE: tuple[tuple[type[Any], str], ...] = (
+    (Boolean, "boolean"),
+    (TIMESTAMP, "timestamptz"),
+    (Date, "date"),
+    (JSONB, "jsonb"),
+    (ARRAY, "json_array"),
+    (BYTEA, "hex_to_bytea"),
+    (BigInteger, "bigint"),
+    (Integer, "integer"),
+    (Double, "double"),
+    (Text, "text"),
+)
+
+
 def snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
@@ -80,26 +95,9 @@ def conversion_for(column: Column[Any]) -> str:
         return "uuid_loose"
     if isinstance(type_, ENUM):
         return f"enum:{type_.name}"
-    if isinstance(type_, Boolean):
-        return "boolean"
-    if isinstance(type_, TIMESTAMP):
-        return "timestamptz"
-    if isinstance(type_, Date):
-        return "date"
-    if isinstance(type_, JSONB):
-        return "jsonb"
-    if isinstance(type_, ARRAY):
-        return "json_array"
-    if isinstance(type_, BYTEA):
-        return "hex_to_bytea"
-    if isinstance(type_, BigInteger):
-        return "bigint"
-    if isinstance(type_, Integer):
-        return "integer"
-    if isinstance(type_, Double):
-        return "double"
-    if isinstance(type_, Text):
-        return "text"
+    for sql_type, conversion in CONVERSION_BY_TYPE:
+        if isinstance(type_, sql_type):
+            return conversion
     raise ValueError(f"no conversion for {column.table.name}.{column.name} of type {type_!r}")
 
 
