@@ -27,9 +27,10 @@ upgrade: venv  ## bring the database at DATABASE_URL to head (creating the datab
 
 test: lint typecheck pytest  ## the whole suite: ruff, mypy, pytest
 
-lint: venv  ## ruff: lint and formatting
+lint: venv  ## ruff (lint, formatting) and squawk (lock safety of every revision's SQL)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m dbtools.lint_migrations
 
 typecheck: venv  ## mypy (strict)
 	$(BIN)/mypy

@@ -46,7 +46,12 @@ register_alembic_events(
 )
 
 config = context.config
-if config.config_file_name is not None and "connection" not in config.attributes:
+# Log as alembic.ini says when run from the command line (not when a caller configures it).
+if (
+    config.config_file_name is not None
+    and "connection" not in config.attributes
+    and config.attributes.get("configure_logger", True)
+):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 target_metadata = models.Base.metadata
 

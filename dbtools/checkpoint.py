@@ -70,23 +70,25 @@ LATER: dict[str, Created] = {
         "",
         "",
     ),
-    "0009": _c("books reading_sessions", "", ""),
-    "0010": _c(
+    "0009": _c("", "", ""),  # the calendar_events.workout_id index, CONCURRENTLY
+    "0010": _c("", "", ""),  # validates the calendar_events.workout_id foreign key
+    "0011": _c("books reading_sessions", "", ""),
+    "0012": _c(
         "learn_topics learn_lessons learn_drills user_lesson_progress user_drill_stats "
         "flashcard_decks flashcards",
         "",
         "",
     ),
-    "0011": _c("journal_entries", "", ""),
-    "0012": _c("reference_tracks track_analysis_cache", "", ""),
-    "0013": _c("user_settings user_interests user_ui_modules", "", ""),
-    "0014": _c("onboarding_flows onboarding_steps user_onboarding_state", "", ""),
-    "0015": _c(
+    "0013": _c("journal_entries", "", ""),
+    "0014": _c("reference_tracks track_analysis_cache", "", ""),
+    "0015": _c("user_settings user_interests user_ui_modules", "", ""),
+    "0016": _c("onboarding_flows onboarding_steps user_onboarding_state", "", ""),
+    "0017": _c(
         "ignition_packs daw_shortcuts glossary_terms recipe_templates infobase_entries ideas",
         "",
         "",
     ),
-    "0016": _c("feedback notifications admin_audit_log access_requests db_metadata", "", ""),
+    "0018": _c("feedback notifications admin_audit_log access_requests db_metadata", "", ""),
 }
 
 MANIFEST: dict[str, Created] = {**CHECKPOINT, **LATER}

@@ -1,4 +1,4 @@
-"""Books and reading sessions (revision 0009)."""
+"""Books and reading sessions (revision 0011)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Content (revision 0015): ignition packs, DAW shortcuts, glossary, recipe templates (reference
+"""Content (revision 0017): ignition packs, DAW shortcuts, glossary, recipe templates (reference
 data), the infobase, and users' ideas."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Journal entries (revision 0011)."""
+"""Journal entries (revision 0013)."""
 
 from __future__ import annotations
 

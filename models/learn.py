@@ -1,4 +1,4 @@
-"""Learning (revision 0010): topics, lessons and ear-training drills (reference data), each
+"""Learning (revision 0012): topics, lessons and ear-training drills (reference data), each
 user's progress on them, and users' flashcard decks."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Onboarding (revision 0014): flows, their steps, and each user's place in a flow."""
+"""Onboarding (revision 0016): flows, their steps, and each user's place in a flow."""
 
 from __future__ import annotations
 

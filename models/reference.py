@@ -1,4 +1,4 @@
-"""Reference audio (revision 0012): users' uploaded reference tracks and their analysis."""
+"""Reference audio (revision 0014): users' uploaded reference tracks and their analysis."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings and personalization (revision 0013)."""
+"""Settings and personalization (revision 0015)."""
 
 from __future__ import annotations
 

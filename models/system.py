@@ -1,4 +1,4 @@
-"""System (revision 0016): feedback, notifications, the admin audit log, access requests,
+"""System (revision 0018): feedback, notifications, the admin audit log, access requests,
 and D1's key/value metadata."""
 
 from __future__ import annotations

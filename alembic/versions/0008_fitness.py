@@ -11,11 +11,11 @@ personal_records, training_programs, program_weeks and program_workouts, with th
 triggers of workouts and training_programs.
 
 Then it gives calendar_events.workout_id (there since 0006) its foreign key to workouts
-(ON DELETE SET NULL), the lock-safe way for a populated table: added NOT VALID (a brief lock,
-no scan), then VALIDATEd (scans without blocking writes); and its index, built CONCURRENTLY
-outside the revision's transaction.
+(ON DELETE SET NULL) the lock-safe way for a populated table: added NOT VALID here (a brief
+lock, no scan); 0009 builds its index CONCURRENTLY and 0010 validates it, each on its own.
 
-Downgrade drops the index and the foreign key, then the tables and types.
+Downgrade drops the foreign key, unlinks events from the workouts about to go (as ON DELETE
+SET NULL would), and drops the tables and types.
 """
 
 from collections.abc import Sequence
@@ -381,7 +381,7 @@ def upgrade() -> None:
     )
 
     # calendar_events may be populated: NOT VALID takes a brief lock and scans nothing;
-    # VALIDATE then scans under a lock that lets reads and writes go on.
+    # revision 0010 validates it under a lock that lets reads and writes go on.
     op.create_foreign_key(
         "calendar_events_workout_id_fkey",
         "calendar_events",
@@ -391,26 +391,13 @@ def upgrade() -> None:
         ondelete="SET NULL",
         postgresql_not_valid=True,
     )
-    op.execute("ALTER TABLE calendar_events VALIDATE CONSTRAINT calendar_events_workout_id_fkey")
-    with op.get_context().autocommit_block():
-        op.create_index(
-            "calendar_events_workout_id_idx",
-            "calendar_events",
-            ["workout_id"],
-            postgresql_concurrently=True,
-            if_not_exists=True,
-        )
 
 
 def downgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.drop_index(
-            "calendar_events_workout_id_idx",
-            table_name="calendar_events",
-            postgresql_concurrently=True,
-            if_exists=True,
-        )
     op.drop_constraint("calendar_events_workout_id_fkey", "calendar_events", type_="foreignkey")
+    # The workouts go; their events lose the link, as ON DELETE SET NULL would have done. Left
+    # dangling, they would fail the foreign key when this revision is applied again.
+    op.execute("UPDATE calendar_events SET workout_id = NULL WHERE workout_id IS NOT NULL")
     op.drop_table("personal_records")
     op.drop_table("workout_exercises")
     op.drop_table("program_workouts")

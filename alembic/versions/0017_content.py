@@ -1,7 +1,7 @@
 """Content: ignition packs, DAW shortcuts, glossary, recipe templates, infobase, ideas.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-21
 
 Creates ignition_packs (items TEXT[]), daw_shortcuts, glossary_terms (related_terms TEXT[]
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
