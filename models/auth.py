@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from ipaddress import IPv4Address, IPv6Address
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import INET
@@ -21,8 +20,6 @@ from models.base import (
     UpdatedAt,
     UUIDPk,
 )
-
-IPAddress = IPv4Address | IPv6Address
 
 
 class User(Base):
@@ -94,7 +91,7 @@ class Session(Base):
     token_hash: Mapped[bytes] = mapped_column(unique=True)
     user_id: Mapped[OwnerId]
     expires_at: Mapped[datetime] = mapped_column(index=True)
-    ip_address: Mapped[IPAddress | None] = mapped_column(INET)
+    ip_address: Mapped[str | None] = mapped_column(INET)
     user_agent: Mapped[str | None]
     created_at: Mapped[CreatedAt]
     last_active_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -193,7 +190,7 @@ class AuditLog(Base):
     action: Mapped[str]
     entity_type: Mapped[str | None]
     entity_id: Mapped[str | None]
-    ip_address: Mapped[IPAddress | None] = mapped_column(INET)
+    ip_address: Mapped[str | None] = mapped_column(INET)
     user_agent: Mapped[str | None]
     details: Mapped[JSONDict | None]
     created_at: Mapped[CreatedAt] = mapped_column(index=True)

@@ -3,7 +3,6 @@ and the errors a wrong DATABASE_URL gives."""
 
 from __future__ import annotations
 
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, text
@@ -66,31 +65,6 @@ def test_downgrade_base_leaves_nothing_behind(empty_db: URL, empty_engine: Engin
     assert at_head["triggers"]
     run_alembic(empty_db, "downgrade", "base")
     assert our_objects(empty_engine) == before
-
-
-def test_offline_sql_applies_with_psql(empty_db: URL, empty_engine: Engine) -> None:
-    script = alembic_cli(None, "upgrade", "head", "--sql")
-    assert script.returncode == 0, script.stderr
-    applied = subprocess.run(
-        [
-            "psql",
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            empty_db.render_as_string(False).replace("+psycopg2", ""),
-        ],
-        input=script.stdout,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert applied.returncode == 0, applied.stderr
-    with empty_engine.connect() as connection:
-        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == head_revision()
-    assert "r:users" in our_objects(empty_engine)["relations"]
 
 
 def test_concurrent_upgrades_serialize(empty_db: URL, empty_engine: Engine) -> None:

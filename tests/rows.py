@@ -1,0 +1,112 @@
+"""A row in every table, built from the models: for tests that need data everywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Double,
+    Integer,
+    Table,
+    Text,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import BYTEA, ENUM, INET, JSONB, TIMESTAMP, UUID
+
+import models
+
+FAR_FUTURE = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+
+def _value(column: Column[Any], keys: dict[str, Any]) -> Any:
+    """A value that satisfies the column's type and this schema's CHECKs."""
+    foreign = next(iter(column.foreign_keys), None)
+    if foreign is not None:
+        target = foreign.column
+        if target.table.name == column.table.name:
+            return None  # self-reference (a parent event): left empty
+        return keys[target.table.name][target.name]
+    type_ = column.type
+    if isinstance(type_, ENUM):
+        return type_.enums[0]
+    if isinstance(type_, UUID):
+        return uuid.uuid4()
+    if isinstance(type_, Boolean):
+        return True
+    if isinstance(type_, TIMESTAMP):
+        return FAR_FUTURE
+    if isinstance(type_, Date):
+        return FAR_FUTURE.date()
+    if isinstance(type_, JSONB):
+        return ["k"] if column.table.name in {"daily_plans", "plan_templates"} else {"k": 1}
+    if isinstance(type_, ARRAY):
+        return ["k"]
+    if isinstance(type_, BYTEA):
+        return bytes(range(32))
+    if isinstance(type_, INET):
+        return "127.0.0.1"
+    if isinstance(type_, Integer):
+        return 1
+    if isinstance(type_, Double):
+        return 0.5
+    if isinstance(type_, Text):
+        return "k"
+    raise TypeError(f"no test value for {column.table.name}.{column.name}: {type_!r}")
+
+
+def fill_every_table(connection: Connection) -> dict[str, int]:
+    """Insert one row into every table, parents first; return the row counts."""
+    keys: dict[str, dict[str, Any]] = {}
+    for table in models.Base.metadata.sorted_tables:
+        values = {
+            c.name: _value(c, keys)
+            for c in table.columns
+            if c.server_default is None or c.foreign_keys
+        }
+        row = connection.execute(table.insert().values(values).returning(*table.columns)).one()
+        keys[table.name] = dict(row._mapping)
+    return {name: 1 for name in keys}
+
+
+def table_checksums(
+    connection: Connection, skip: frozenset[tuple[str, str]] = frozenset()
+) -> dict[str, str]:
+    """md5 of every present table's rows (text form, sorted), leaving out ``skip`` columns."""
+    present = set(
+        connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ).scalars()
+    )
+    sums = {}
+    for table in models.Base.metadata.sorted_tables:
+        if table.name not in present:
+            continue
+        columns = [c for c in _live_columns(connection, table) if (table.name, c) not in skip]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        sums[table.name] = connection.execute(
+            text(
+                f"SELECT count(*) || ':' || md5(COALESCE(string_agg(x::text, '|' ORDER BY "
+                f"x::text), '')) FROM (SELECT {listed} FROM \"{table.name}\") x"
+            )
+        ).scalar_one()
+    return sums
+
+
+def _live_columns(connection: Connection, table: Table) -> list[str]:
+    return list(
+        connection.execute(
+            select(text("column_name"))
+            .select_from(text("information_schema.columns"))
+            .where(text("table_schema = 'public' AND table_name = :t"))
+            .order_by(text("ordinal_position")),
+            {"t": table.name},
+        ).scalars()
+    )

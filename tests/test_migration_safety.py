@@ -1,0 +1,143 @@
+"""What pytest-alembic cannot see: data through down/up cycles, offline SQL equal to online,
+a failing revision leaving nothing half-done."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+
+from dbtools.catalog import diff, snapshot
+from tests.rows import fill_every_table, table_checksums
+from tests.support import ROOT, alembic_cli, alembic_config, engine_for, run_alembic
+from tests.test_stairway import revisions_in_order
+
+# 0008's downgrade unlinks events from the workouts it drops (as ON DELETE SET NULL would),
+# and that UPDATE moves their updated_at; the link is checked on its own below.
+UNLINKED_BY_0008 = frozenset({("calendar_events", "workout_id"), ("calendar_events", "updated_at")})
+
+
+def test_rows_survive_every_revision_going_down_and_up(head_db: URL, head_engine: Engine) -> None:
+    with head_engine.begin() as connection:
+        counts = fill_every_table(connection)
+        at_head = table_checksums(connection, UNLINKED_BY_0008)
+    assert len(counts) == 72
+    for revision in reversed(revisions_in_order()[1:]):
+        run_alembic(head_db, "downgrade", "-1")
+        with head_engine.connect() as connection:
+            after_down = table_checksums(connection, UNLINKED_BY_0008)
+        assert after_down, revision
+        assert after_down == {t: at_head[t] for t in after_down}, f"{revision} down lost rows"
+        run_alembic(head_db, "upgrade", "+1")
+        with head_engine.connect() as connection:
+            after_up = table_checksums(connection, UNLINKED_BY_0008)
+        assert {t: after_up[t] for t in after_down} == after_down, f"{revision} up lost rows"
+        run_alembic(head_db, "downgrade", "-1")
+        if revision == "0008":
+            with head_engine.connect() as connection:
+                linked = connection.execute(
+                    text("SELECT count(*) FROM calendar_events WHERE workout_id IS NOT NULL")
+                ).scalar_one()
+            assert linked == 0
+
+
+def _psql(url: URL, sql: str) -> None:
+    target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    applied = subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", target],
+        input=sql,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert applied.returncode == 0, applied.stderr
+
+
+def test_offline_sql_builds_and_removes_the_same_schema(
+    empty_db: URL, empty_engine: Engine, head_engine: Engine
+) -> None:
+    with empty_engine.connect() as connection:
+        empty = snapshot(connection)
+    with head_engine.connect() as connection:
+        online = snapshot(connection)
+
+    up = alembic_cli(None, "upgrade", "head", "--sql")
+    assert up.returncode == 0, up.stderr
+    _psql(empty_db, up.stdout)
+    with empty_engine.connect() as connection:
+        offline = snapshot(connection)
+    assert offline == online, diff(online, offline)
+
+    down = alembic_cli(None, "downgrade", "head:base", "--sql")
+    assert down.returncode == 0, down.stderr
+    _psql(empty_db, down.stdout)
+    with empty_engine.connect() as connection:
+        after_down = snapshot(connection)
+    assert after_down == empty, diff(empty, after_down)
+
+
+FAILING_REVISION = '''"""Test-only: creates a table and a function, then fails.
+
+Revision ID: {number}
+Revises: {previous}
+"""
+
+from alembic import op
+
+revision = "{number}"
+down_revision = "{previous}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("CREATE TABLE half_done (id integer PRIMARY KEY)")
+    op.execute("CREATE FUNCTION half_done_count() RETURNS bigint LANGUAGE sql AS $$ SELECT 1 $$")
+    {failure}
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION half_done_count()")
+    op.execute("DROP TABLE half_done")
+'''
+
+
+def test_a_failing_revision_leaves_the_previous_one_intact(
+    tmp_path: Path, head_db: URL, head_engine: Engine
+) -> None:
+    script_location = tmp_path / "alembic"
+    shutil.copytree(ROOT / "alembic", script_location, ignore=shutil.ignore_patterns("__pycache__"))
+    head = revisions_in_order()[-1]
+    number = f"{int(head) + 1:04d}"
+    extra = script_location / "versions" / f"{number}_half_done.py"
+    extra.write_text(
+        FAILING_REVISION.format(
+            number=number, previous=head, failure='raise RuntimeError("broken on purpose")'
+        )
+    )
+    with head_engine.connect() as connection:
+        before = snapshot(connection)
+
+    config = alembic_config()
+    config.set_main_option("script_location", str(script_location))
+    with engine_for(head_db) as engine, engine.connect() as connection:
+        config.attributes["connection"] = connection
+        with pytest.raises(RuntimeError, match="broken on purpose"):
+            command.upgrade(config, "head")
+    with head_engine.connect() as connection:
+        assert snapshot(connection) == before, diff(before, snapshot(connection))
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert version == head
+
+    extra.write_text(FAILING_REVISION.format(number=number, previous=head, failure="pass"))
+    with engine_for(head_db) as engine, engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        assert version == number
+        assert connection.execute(text("SELECT half_done_count()")).scalar_one() == 1
