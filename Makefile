@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ignition
 export DATABASE_URL
 
-.PHONY: help venv upgrade test lint typecheck pytest check downgrade sql revision history clean
+.PHONY: help venv upgrade test lint typecheck pytest check validate downgrade sql revision history clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ pytest: venv  ## tests against the PostgreSQL server of DATABASE_URL (they make 
 
 check: venv  ## drift check: models (tables, enums, functions, views, triggers) == migrations
 	$(BIN)/alembic check
+
+validate: venv  ## re-run the validation checkpoint live; writes docs/validation.md
+	$(BIN)/python -m dbtools.ensure_database --server-only
+	$(BIN)/python -m dbtools.validate
 
 downgrade: venv  ## undo the last revision
 	$(BIN)/alembic downgrade -1

@@ -10,6 +10,9 @@
   everything behind it) a long-running transaction.
 - Functions, views and triggers are compared by sqlalchemy-declarative-extensions, enums by
   alembic-postgresql-enum; the import's ``d1import`` schema is outside the comparison.
+- The models and the comparison plugins are loaded only when something compares (check,
+  revision --autogenerate, pytest-alembic): a plain ``upgrade`` from the command line does not
+  pay their ~0.7 s import (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import time
 from logging.config import fileConfig
 from typing import Any
 
-import alembic_postgresql_enum  # noqa: F401  (registers the enum comparator)
 from alembic import context
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
@@ -28,22 +30,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
-from sqlalchemy_declarative_extensions import register_alembic_events
+from sqlalchemy.schema import MetaData
 
-import models
 from dbtools.database_url import connection_error, database_url_from_env
-
-register_alembic_events(
-    databases=False,
-    schemas=False,
-    roles=False,
-    grants=False,
-    rows=False,
-    procedures=False,
-    views=True,
-    functions=True,
-    triggers=True,
-)
 
 config = context.config
 # Log as alembic.ini says when run from the command line (not when a caller configures it).
@@ -53,7 +42,42 @@ if (
     and config.attributes.get("configure_logger", True)
 ):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-target_metadata = models.Base.metadata
+
+# Commands that only apply revisions; anything else (check, revision, or no command line at
+# all: pytest-alembic, tests) gets the models and the comparators.
+APPLY_ONLY_COMMANDS = {"upgrade", "downgrade", "stamp", "current", "history", "heads", "show"}
+
+
+def _compares() -> bool:
+    command = getattr(config.cmd_opts, "cmd", None)
+    if not command:
+        return True
+    name = getattr(command[0], "__name__", "")
+    return name not in APPLY_ONLY_COMMANDS or bool(getattr(config.cmd_opts, "autogenerate", False))
+
+
+def _load_comparison() -> MetaData:
+    """The models' metadata, with the enum and SQL-entity comparators registered."""
+    import alembic_postgresql_enum  # noqa: F401  (registers the enum comparator)
+    from sqlalchemy_declarative_extensions import register_alembic_events
+
+    import models
+
+    register_alembic_events(
+        databases=False,
+        schemas=False,
+        roles=False,
+        grants=False,
+        rows=False,
+        procedures=False,
+        views=True,
+        functions=True,
+        triggers=True,
+    )
+    return models.Base.metadata
+
+
+target_metadata: MetaData | None = _load_comparison() if _compares() else None
 
 # "IGNITION" in ASCII: the key of the session-level advisory lock every migration run takes.
 MIGRATION_LOCK_KEY = 0x49474E4954494F4E

@@ -117,7 +117,9 @@ $$""")
             ["user_id"], ["users.id"], name="sessions_user_id_fkey", ondelete="CASCADE"
         ),
         sa.UniqueConstraint("token_hash", name="sessions_token_hash_key"),
-        sa.CheckConstraint("expires_at > created_at", name="sessions_expires_after_created_check"),
+        sa.CheckConstraint(
+            "expires_at > created_at", name=op.f("sessions_expires_after_created_check")
+        ),
     )
     op.create_index("sessions_user_id_idx", "sessions", ["user_id"])
     op.create_index("sessions_expires_at_idx", "sessions", ["expires_at"])
@@ -146,7 +148,7 @@ $$""")
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="authenticators_user_id_fkey", ondelete="CASCADE"
         ),
-        sa.CheckConstraint("counter >= 0", name="authenticators_counter_non_negative_check"),
+        sa.CheckConstraint("counter >= 0", name=op.f("authenticators_counter_non_negative_check")),
     )
     op.create_index("authenticators_user_id_idx", "authenticators", ["user_id"])
 

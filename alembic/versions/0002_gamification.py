@@ -48,10 +48,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "reward_coins >= 0", name="achievement_definitions_reward_coins_non_negative_check"
+            "reward_coins >= 0",
+            name=op.f("achievement_definitions_reward_coins_non_negative_check"),
         ),
         sa.CheckConstraint(
-            "reward_xp >= 0", name="achievement_definitions_reward_xp_non_negative_check"
+            "reward_xp >= 0", name=op.f("achievement_definitions_reward_xp_non_negative_check")
         ),
         sa.PrimaryKeyConstraint("id", name="achievement_definitions_pkey"),
         sa.UniqueConstraint("key", name="achievement_definitions_key_key"),
@@ -73,9 +74,11 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("max_level >= 1", name="skill_definitions_max_level_positive_check"),
         sa.CheckConstraint(
-            "stars_per_level >= 1", name="skill_definitions_stars_per_level_positive_check"
+            "max_level >= 1", name=op.f("skill_definitions_max_level_positive_check")
+        ),
+        sa.CheckConstraint(
+            "stars_per_level >= 1", name=op.f("skill_definitions_stars_per_level_positive_check")
         ),
         sa.PrimaryKeyConstraint("id", name="skill_definitions_pkey"),
         sa.UniqueConstraint("key", name="skill_definitions_key_key"),
@@ -170,7 +173,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint(
             "focus_sessions_completed >= 0 AND focus_minutes >= 0 AND habits_completed >= 0 AND quests_completed >= 0 AND goals_completed >= 0",
-            name="user_progress_counters_non_negative_check",
+            name=op.f("user_progress_counters_non_negative_check"),
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="user_progress_user_id_fkey", ondelete="CASCADE"
@@ -192,10 +195,10 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "current_level >= 0", name="user_skills_current_level_non_negative_check"
+            "current_level >= 0", name=op.f("user_skills_current_level_non_negative_check")
         ),
         sa.CheckConstraint(
-            "current_stars >= 0", name="user_skills_current_stars_non_negative_check"
+            "current_stars >= 0", name=op.f("user_skills_current_stars_non_negative_check")
         ),
         sa.ForeignKeyConstraint(
             ["skill_key"],
@@ -225,10 +228,10 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "current_streak >= 0", name="user_streaks_current_streak_non_negative_check"
+            "current_streak >= 0", name=op.f("user_streaks_current_streak_non_negative_check")
         ),
         sa.CheckConstraint(
-            "longest_streak >= 0", name="user_streaks_longest_streak_non_negative_check"
+            "longest_streak >= 0", name=op.f("user_streaks_longest_streak_non_negative_check")
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="user_streaks_user_id_fkey", ondelete="CASCADE"
@@ -257,12 +260,12 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("coins >= 0", name="user_wallet_coins_non_negative_check"),
-        sa.CheckConstraint("level >= 1", name="user_wallet_level_positive_check"),
+        sa.CheckConstraint("coins >= 0", name=op.f("user_wallet_coins_non_negative_check")),
+        sa.CheckConstraint("level >= 1", name=op.f("user_wallet_level_positive_check")),
         sa.CheckConstraint(
-            "total_skill_stars >= 0", name="user_wallet_total_skill_stars_non_negative_check"
+            "total_skill_stars >= 0", name=op.f("user_wallet_total_skill_stars_non_negative_check")
         ),
-        sa.CheckConstraint("xp >= 0", name="user_wallet_xp_non_negative_check"),
+        sa.CheckConstraint("xp >= 0", name=op.f("user_wallet_xp_non_negative_check")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="user_wallet_user_id_fkey", ondelete="CASCADE"
         ),

@@ -53,7 +53,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "time_remaining >= 0", name="focus_pause_state_time_remaining_non_negative_check"
+            "time_remaining >= 0", name=op.f("focus_pause_state_time_remaining_non_negative_check")
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="focus_pause_state_user_id_fkey", ondelete="CASCADE"
@@ -92,13 +92,13 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("duration > 0", name="focus_sessions_duration_positive_check"),
+        sa.CheckConstraint("duration > 0", name=op.f("focus_sessions_duration_positive_check")),
         sa.CheckConstraint(
-            "paused_remaining >= 0", name="focus_sessions_paused_remaining_non_negative_check"
+            "paused_remaining >= 0", name=op.f("focus_sessions_paused_remaining_non_negative_check")
         ),
         sa.CheckConstraint(
             "xp_awarded >= 0 AND coins_awarded >= 0",
-            name="focus_sessions_awards_non_negative_check",
+            name=op.f("focus_sessions_awards_non_negative_check"),
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="focus_sessions_user_id_fkey", ondelete="CASCADE"

@@ -54,7 +54,9 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("progress BETWEEN 0 AND 100", name="goals_progress_percentage_check"),
+        sa.CheckConstraint(
+            "progress BETWEEN 0 AND 100", name=op.f("goals_progress_percentage_check")
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="goals_user_id_fkey", ondelete="CASCADE"
         ),
@@ -89,7 +91,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("target_count >= 1", name="habits_target_count_positive_check"),
+        sa.CheckConstraint("target_count >= 1", name=op.f("habits_target_count_positive_check")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="habits_user_id_fkey", ondelete="CASCADE"
         ),

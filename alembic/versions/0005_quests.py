@@ -67,9 +67,11 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("coin_reward >= 0", name="quests_coin_reward_non_negative_check"),
-        sa.CheckConstraint("streak_count >= 0", name="quests_streak_count_non_negative_check"),
-        sa.CheckConstraint("xp_reward >= 0", name="quests_xp_reward_non_negative_check"),
+        sa.CheckConstraint("coin_reward >= 0", name=op.f("quests_coin_reward_non_negative_check")),
+        sa.CheckConstraint(
+            "streak_count >= 0", name=op.f("quests_streak_count_non_negative_check")
+        ),
+        sa.CheckConstraint("xp_reward >= 0", name=op.f("quests_xp_reward_non_negative_check")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="quests_user_id_fkey", ondelete="CASCADE"
         ),
@@ -113,10 +115,10 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("target >= 1", name="universal_quests_target_positive_check"),
+        sa.CheckConstraint("target >= 1", name=op.f("universal_quests_target_positive_check")),
         sa.CheckConstraint(
             "xp_reward >= 0 AND coin_reward >= 0",
-            name="universal_quests_rewards_non_negative_check",
+            name=op.f("universal_quests_rewards_non_negative_check"),
         ),
         sa.ForeignKeyConstraint(
             ["created_by"],
@@ -161,7 +163,9 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("progress >= 0", name="user_quest_progress_progress_non_negative_check"),
+        sa.CheckConstraint(
+            "progress >= 0", name=op.f("user_quest_progress_progress_non_negative_check")
+        ),
         sa.ForeignKeyConstraint(
             ["quest_id"],
             ["universal_quests.id"],

@@ -51,7 +51,9 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("cost_coins >= 0", name="market_items_cost_coins_non_negative_check"),
+        sa.CheckConstraint(
+            "cost_coins >= 0", name=op.f("market_items_cost_coins_non_negative_check")
+        ),
         sa.ForeignKeyConstraint(
             ["created_by_user_id"],
             ["users.id"],
@@ -85,7 +87,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("redeemed_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
-        sa.CheckConstraint("cost_coins >= 0", name="user_purchases_cost_coins_non_negative_check"),
+        sa.CheckConstraint(
+            "cost_coins >= 0", name=op.f("user_purchases_cost_coins_non_negative_check")
+        ),
         sa.ForeignKeyConstraint(
             ["item_id"], ["market_items.id"], name="user_purchases_item_id_fkey"
         ),

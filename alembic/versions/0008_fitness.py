@@ -58,7 +58,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint(
             "(is_builtin = true AND user_id IS NULL) OR (is_custom = true AND user_id IS NOT NULL) OR (is_builtin = false AND is_custom = false)",
-            name="exercises_ownership_check",
+            name=op.f("exercises_ownership_check"),
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="exercises_user_id_fkey", ondelete="CASCADE"
@@ -104,7 +104,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "duration_weeks >= 1", name="training_programs_duration_weeks_positive_check"
+            "duration_weeks >= 1", name=op.f("training_programs_duration_weeks_positive_check")
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="training_programs_user_id_fkey", ondelete="CASCADE"
@@ -133,7 +133,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "estimated_duration > 0", name="workouts_estimated_duration_positive_check"
+            "estimated_duration > 0", name=op.f("workouts_estimated_duration_positive_check")
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="workouts_user_id_fkey", ondelete="CASCADE"
@@ -149,7 +149,9 @@ def upgrade() -> None:
         sa.Column("name", sa.Text(), nullable=True),
         sa.Column("is_deload", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.CheckConstraint("week_number >= 1", name="program_weeks_week_number_positive_check"),
+        sa.CheckConstraint(
+            "week_number >= 1", name=op.f("program_weeks_week_number_positive_check")
+        ),
         sa.ForeignKeyConstraint(
             ["program_id"],
             ["training_programs.id"],
@@ -185,7 +187,9 @@ def upgrade() -> None:
         sa.Column("completed_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
-        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="workout_sessions_rating_range_check"),
+        sa.CheckConstraint(
+            "rating BETWEEN 1 AND 5", name=op.f("workout_sessions_rating_range_check")
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="workout_sessions_user_id_fkey", ondelete="CASCADE"
         ),
@@ -215,11 +219,11 @@ def upgrade() -> None:
         sa.Column("rpe", sa.Integer(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("completed_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
-        sa.CheckConstraint("duration >= 0", name="exercise_sets_duration_non_negative_check"),
-        sa.CheckConstraint("reps >= 0", name="exercise_sets_reps_non_negative_check"),
-        sa.CheckConstraint("rpe BETWEEN 1 AND 10", name="exercise_sets_rpe_range_check"),
-        sa.CheckConstraint("set_number >= 1", name="exercise_sets_set_number_positive_check"),
-        sa.CheckConstraint("weight >= 0", name="exercise_sets_weight_non_negative_check"),
+        sa.CheckConstraint("duration >= 0", name=op.f("exercise_sets_duration_non_negative_check")),
+        sa.CheckConstraint("reps >= 0", name=op.f("exercise_sets_reps_non_negative_check")),
+        sa.CheckConstraint("rpe BETWEEN 1 AND 10", name=op.f("exercise_sets_rpe_range_check")),
+        sa.CheckConstraint("set_number >= 1", name=op.f("exercise_sets_set_number_positive_check")),
+        sa.CheckConstraint("weight >= 0", name=op.f("exercise_sets_weight_non_negative_check")),
         sa.ForeignKeyConstraint(
             ["exercise_id"],
             ["exercises.id"],
@@ -245,10 +249,11 @@ def upgrade() -> None:
         sa.Column("order_index", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("intensity_modifier", sa.Double(), server_default=sa.text("1.0"), nullable=True),
         sa.CheckConstraint(
-            "day_of_week BETWEEN 0 AND 6", name="program_workouts_day_of_week_range_check"
+            "day_of_week BETWEEN 0 AND 6", name=op.f("program_workouts_day_of_week_range_check")
         ),
         sa.CheckConstraint(
-            "intensity_modifier > 0", name="program_workouts_intensity_modifier_positive_check"
+            "intensity_modifier > 0",
+            name=op.f("program_workouts_intensity_modifier_positive_check"),
         ),
         sa.ForeignKeyConstraint(
             ["program_week_id"],
@@ -286,11 +291,11 @@ def upgrade() -> None:
         sa.Column("rest_seconds", sa.Integer(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("sort_order", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.CheckConstraint("duration > 0", name="workout_exercises_duration_positive_check"),
+        sa.CheckConstraint("duration > 0", name=op.f("workout_exercises_duration_positive_check")),
         sa.CheckConstraint(
-            "rest_seconds >= 0", name="workout_exercises_rest_seconds_non_negative_check"
+            "rest_seconds >= 0", name=op.f("workout_exercises_rest_seconds_non_negative_check")
         ),
-        sa.CheckConstraint("sets >= 1", name="workout_exercises_sets_positive_check"),
+        sa.CheckConstraint("sets >= 1", name=op.f("workout_exercises_sets_positive_check")),
         sa.ForeignKeyConstraint(
             ["exercise_id"],
             ["exercises.id"],
@@ -337,7 +342,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("reps >= 0", name="personal_records_reps_non_negative_check"),
+        sa.CheckConstraint("reps >= 0", name=op.f("personal_records_reps_non_negative_check")),
         sa.ForeignKeyConstraint(
             ["exercise_id"],
             ["exercises.id"],

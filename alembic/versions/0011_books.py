@@ -56,9 +56,9 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("current_page >= 0", name="books_current_page_non_negative_check"),
-        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="books_rating_range_check"),
-        sa.CheckConstraint("total_pages > 0", name="books_total_pages_positive_check"),
+        sa.CheckConstraint("current_page >= 0", name=op.f("books_current_page_non_negative_check")),
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name=op.f("books_rating_range_check")),
+        sa.CheckConstraint("total_pages > 0", name=op.f("books_total_pages_positive_check")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="books_user_id_fkey", ondelete="CASCADE"
         ),
@@ -75,10 +75,10 @@ def upgrade() -> None:
         sa.Column("started_at", postgresql.TIMESTAMP(timezone=True), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.CheckConstraint(
-            "duration_minutes > 0", name="reading_sessions_duration_minutes_positive_check"
+            "duration_minutes > 0", name=op.f("reading_sessions_duration_minutes_positive_check")
         ),
         sa.CheckConstraint(
-            "pages_read >= 0", name="reading_sessions_pages_read_non_negative_check"
+            "pages_read >= 0", name=op.f("reading_sessions_pages_read_non_negative_check")
         ),
         sa.ForeignKeyConstraint(
             ["book_id"], ["books.id"], name="reading_sessions_book_id_fkey", ondelete="CASCADE"

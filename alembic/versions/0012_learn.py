@@ -64,7 +64,9 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("card_count >= 0", name="flashcard_decks_card_count_non_negative_check"),
+        sa.CheckConstraint(
+            "card_count >= 0", name=op.f("flashcard_decks_card_count_non_negative_check")
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="flashcard_decks_user_id_fkey", ondelete="CASCADE"
         ),
@@ -96,9 +98,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "duration_seconds > 0", name="learn_drills_duration_seconds_positive_check"
+            "duration_seconds > 0", name=op.f("learn_drills_duration_seconds_positive_check")
         ),
-        sa.CheckConstraint("xp_reward >= 0", name="learn_drills_xp_reward_non_negative_check"),
+        sa.CheckConstraint(
+            "xp_reward >= 0", name=op.f("learn_drills_xp_reward_non_negative_check")
+        ),
         sa.ForeignKeyConstraint(
             ["topic_id"], ["learn_topics.id"], name="learn_drills_topic_id_fkey", ondelete="CASCADE"
         ),
@@ -135,11 +139,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "duration_minutes > 0", name="learn_lessons_duration_minutes_positive_check"
+            "duration_minutes > 0", name=op.f("learn_lessons_duration_minutes_positive_check")
         ),
         sa.CheckConstraint(
             "xp_reward >= 0 AND coin_reward >= 0 AND skill_star_reward >= 0",
-            name="learn_lessons_rewards_non_negative_check",
+            name=op.f("learn_lessons_rewards_non_negative_check"),
         ),
         sa.ForeignKeyConstraint(
             ["topic_id"],
@@ -167,9 +171,11 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("ease_factor > 0", name="flashcards_ease_factor_positive_check"),
-        sa.CheckConstraint("interval >= 0", name="flashcards_interval_non_negative_check"),
-        sa.CheckConstraint("review_count >= 0", name="flashcards_review_count_non_negative_check"),
+        sa.CheckConstraint("ease_factor > 0", name=op.f("flashcards_ease_factor_positive_check")),
+        sa.CheckConstraint("interval >= 0", name=op.f("flashcards_interval_non_negative_check")),
+        sa.CheckConstraint(
+            "review_count >= 0", name=op.f("flashcards_review_count_non_negative_check")
+        ),
         sa.ForeignKeyConstraint(
             ["deck_id"], ["flashcard_decks.id"], name="flashcards_deck_id_fkey", ondelete="CASCADE"
         ),
@@ -189,7 +195,7 @@ def upgrade() -> None:
         sa.Column("next_due_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
         sa.CheckConstraint(
             "attempts >= 0 AND correct >= 0 AND streak >= 0 AND best_streak >= 0",
-            name="user_drill_stats_counters_non_negative_check",
+            name=op.f("user_drill_stats_counters_non_negative_check"),
         ),
         sa.ForeignKeyConstraint(
             ["drill_id"],
@@ -220,10 +226,11 @@ def upgrade() -> None:
         sa.Column("quiz_score", sa.Integer(), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.CheckConstraint(
-            "attempts >= 0", name="user_lesson_progress_attempts_non_negative_check"
+            "attempts >= 0", name=op.f("user_lesson_progress_attempts_non_negative_check")
         ),
         sa.CheckConstraint(
-            "quiz_score BETWEEN 0 AND 100", name="user_lesson_progress_quiz_score_percentage_check"
+            "quiz_score BETWEEN 0 AND 100",
+            name=op.f("user_lesson_progress_quiz_score_percentage_check"),
         ),
         sa.ForeignKeyConstraint(
             ["lesson_id"],

@@ -55,12 +55,12 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("bytes > 0", name="reference_tracks_bytes_positive_check"),
+        sa.CheckConstraint("bytes > 0", name=op.f("reference_tracks_bytes_positive_check")),
         sa.CheckConstraint(
-            "duration_seconds > 0", name="reference_tracks_duration_seconds_positive_check"
+            "duration_seconds > 0", name=op.f("reference_tracks_duration_seconds_positive_check")
         ),
         sa.CheckConstraint(
-            "octet_length(sha256) = 32", name="reference_tracks_sha256_length_check"
+            "octet_length(sha256) = 32", name=op.f("reference_tracks_sha256_length_check")
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="reference_tracks_user_id_fkey", ondelete="CASCADE"
@@ -87,12 +87,13 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("bpm > 0", name="track_analysis_cache_bpm_positive_check"),
+        sa.CheckConstraint("bpm > 0", name=op.f("track_analysis_cache_bpm_positive_check")),
         sa.CheckConstraint(
-            "danceability BETWEEN 0 AND 1", name="track_analysis_cache_danceability_range_check"
+            "danceability BETWEEN 0 AND 1",
+            name=op.f("track_analysis_cache_danceability_range_check"),
         ),
         sa.CheckConstraint(
-            "energy BETWEEN 0 AND 1", name="track_analysis_cache_energy_range_check"
+            "energy BETWEEN 0 AND 1", name=op.f("track_analysis_cache_energy_range_check")
         ),
         sa.ForeignKeyConstraint(
             ["track_id"],

@@ -40,7 +40,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("priority >= 1", name="user_interests_priority_positive_check"),
+        sa.CheckConstraint("priority >= 1", name=op.f("user_interests_priority_positive_check")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="user_interests_user_id_fkey", ondelete="CASCADE"
         ),
@@ -96,7 +96,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "default_focus_duration > 0", name="user_settings_default_focus_duration_positive_check"
+            "default_focus_duration > 0",
+            name=op.f("user_settings_default_focus_duration_positive_check"),
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="user_settings_user_id_fkey", ondelete="CASCADE"
@@ -118,7 +119,9 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint("weight BETWEEN 0 AND 100", name="user_ui_modules_weight_range_check"),
+        sa.CheckConstraint(
+            "weight BETWEEN 0 AND 100", name=op.f("user_ui_modules_weight_range_check")
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="user_ui_modules_user_id_fkey", ondelete="CASCADE"
         ),

@@ -45,9 +45,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "total_steps >= 0", name="onboarding_flows_total_steps_non_negative_check"
+            "total_steps >= 0", name=op.f("onboarding_flows_total_steps_non_negative_check")
         ),
-        sa.CheckConstraint("version >= 1", name="onboarding_flows_version_positive_check"),
+        sa.CheckConstraint("version >= 1", name=op.f("onboarding_flows_version_positive_check")),
         sa.PrimaryKeyConstraint("id", name="onboarding_flows_pkey"),
     )
     op.create_table(
@@ -70,7 +70,9 @@ def upgrade() -> None:
         sa.Column("required", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("action_type", sa.Text(), nullable=True),
         sa.Column("action_config", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.CheckConstraint("step_order >= 1", name="onboarding_steps_step_order_positive_check"),
+        sa.CheckConstraint(
+            "step_order >= 1", name=op.f("onboarding_steps_step_order_positive_check")
+        ),
         sa.ForeignKeyConstraint(
             ["flow_id"],
             ["onboarding_flows.id"],
