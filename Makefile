@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ignition
 export DATABASE_URL
 
-.PHONY: help venv upgrade test lint typecheck pytest check validate downgrade sql revision history clean
+.PHONY: help venv upgrade seed test lint typecheck pytest check validate downgrade sql revision history clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,9 +21,13 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed  ## create .venv and install the pinned dependencies
 
-upgrade: venv  ## bring the database at DATABASE_URL to head (creating the database if missing)
+upgrade: venv  ## bring the database at DATABASE_URL to head (creating it if missing) and seed it
 	$(BIN)/python -m dbtools.ensure_database
 	$(BIN)/alembic upgrade head
+	$(BIN)/python -m seeds
+
+seed: venv  ## load the reference data (idempotent: a second run changes nothing)
+	$(BIN)/python -m seeds
 
 test: lint typecheck pytest  ## the whole suite: ruff, mypy, pytest
 

@@ -1,0 +1,1 @@
+"""Reference data: the JSON files in ``seeds/data`` and their idempotent loader."""
