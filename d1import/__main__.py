@@ -1,24 +1,102 @@
-"""``python -m d1import mapping --json``: print the D1 → Postgres column map."""
+"""The D1 → Postgres import.
+
+    python -m d1import SOURCE [--database-url URL] [--report DIR] [--dry-run]
+    python -m d1import mapping --json
+
+SOURCE is a D1 SQLite database file or the SQL dump ``wrangler d1 export`` writes. The
+target is ``DATABASE_URL`` (or ``--database-url``) and must be at ``alembic heads``.
+Exit status: 0 when every source row was loaded or quarantined and verification ran; 1 when
+something went wrong (the message says what); 2 when the import refused to start.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
+from pathlib import Path
+from typing import Any
 
 from d1import.mapping import mapping_as_json
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m d1import")
-    commands = parser.add_subparsers(dest="command", required=True)
-    mapping = commands.add_parser("mapping", help="print the D1 -> Postgres column map")
-    mapping.add_argument("--json", action="store_true", help="as JSON (the only format so far)")
-    args = parser.parse_args(argv)
-    if args.command == "mapping":
-        json.dump(mapping_as_json(), sys.stdout, indent=2, sort_keys=True)
-        sys.stdout.write("\n")
+def _mapping(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m d1import mapping")
+    parser.add_argument("--json", action="store_true", help="as JSON (the only format)")
+    parser.parse_args(argv)
+    json.dump(mapping_as_json(), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
     return 0
+
+
+def _progress_factory() -> Any:
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    def factory(table: str, total: int) -> Any:
+        return tqdm(total=total, desc=f"{table:<24}", unit="rows", leave=False, file=sys.stderr)
+
+    return factory
+
+
+def _import(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m d1import", description="import a D1 database into PostgreSQL"
+    )
+    parser.add_argument("source", type=Path, help="D1 SQLite file or `wrangler d1 export` dump")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--report", type=Path, help="write report.json and report.md here")
+    parser.add_argument("--dry-run", action="store_true", help="convert and check; write nothing")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    if not args.database_url:
+        sys.stderr.write("error: DATABASE_URL is not set and no --database-url was given\n")
+        return 2
+
+    import psycopg
+
+    from d1import import report
+    from d1import.run import ImportRefused, run_import
+    from d1import.source import SourceError
+
+    try:
+        run = run_import(
+            args.source,
+            args.database_url,
+            dry_run=args.dry_run,
+            progress_factory=_progress_factory(),
+        )
+    except (ImportRefused, SourceError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        sys.stderr.write(f"error: cannot reach the target database: {first}\n")
+        return 2
+    document = report.build(run)
+    if args.report:
+        report.write(args.report, document)
+    totals = document["totals"]
+    sys.stderr.write(
+        f"{'dry run: ' if run.dry_run else ''}{totals['source_rows']} source rows: "
+        f"{totals['loaded_rows']} loaded, {totals['quarantined_rows']} quarantined, "
+        f"{document['rows_per_second']} rows/s\n"
+    )
+    checks = document["checks"]
+    if not run.conserved or not all(c["match"] for c in checks["checksums"].values()):
+        sys.stderr.write("error: verification failed: see the report\n")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "mapping":
+        return _mapping(args[1:])
+    return _import(args)
 
 
 if __name__ == "__main__":

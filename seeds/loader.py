@@ -28,6 +28,7 @@ from seeds.exercises import exercise_rows
 
 DATA_DIR = Path(__file__).with_name("data")
 EXERCISE_CATALOGUE = "exercise_catalogue.json"
+BATCH = 500
 
 
 class SeedError(Exception):
@@ -134,33 +135,62 @@ def prepare(seed: SeedFile) -> list[dict[str, Any]]:
     return prepared
 
 
+def _upsert_statement(seed: SeedFile, rows: list[dict[str, Any]]) -> Any:
+    table = seed.table
+    statement = insert(table).values(rows)
+    updatable = [c for c in rows[0] if c not in seed.key and c != "id"]
+    if updatable:
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=seed.key,
+            set_={c: excluded[c] for c in updatable},
+            where=or_(*(table.c[c].is_distinct_from(excluded[c]) for c in updatable)),
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=seed.key)
+    # xmax = 0 on a returned row: it was inserted; otherwise updated. No row: unchanged.
+    return statement.returning(literal_column("(xmax = 0)").label("inserted"))
+
+
 def upsert(
     connection: Connection, seed: SeedFile, rows: list[dict[str, Any]], report: LoadReport
 ) -> None:
-    table = seed.table
+    """Upsert in batches of rows with the same columns; when a batch fails, find the entry
+    that makes it fail (row by row, in a savepoint) and name it."""
+    batches: dict[tuple[str, ...], list[int]] = {}
     for index, values in enumerate(rows):
-        statement = insert(table).values(values)
-        updatable = [c for c in values if c not in seed.key and c != "id"]
-        if updatable:
-            excluded = statement.excluded
-            statement = statement.on_conflict_do_update(
-                index_elements=seed.key,
-                set_={c: excluded[c] for c in updatable},
-                where=or_(*(table.c[c].is_distinct_from(excluded[c]) for c in updatable)),
-            )
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=seed.key)
-        # xmax = 0 on the returned row: it was inserted; otherwise updated. No row: unchanged.
-        returning: Any = statement.returning(literal_column("(xmax = 0)").label("inserted"))
+        batches.setdefault(tuple(values), []).append(index)
+    for indexes in batches.values():
+        for start in range(0, len(indexes), BATCH):
+            chunk = indexes[start : start + BATCH]
+            try:
+                with connection.begin_nested():
+                    results = connection.execute(
+                        _upsert_statement(seed, [rows[i] for i in chunk])
+                    ).all()
+            except DBAPIError:
+                _name_the_failing_entry(connection, seed, rows, chunk)
+                raise  # pragma: no cover - the row-by-row pass raises first
+            inserted = sum(1 for r in results if r.inserted)
+            for outcome, count in (
+                ("inserted", inserted),
+                ("updated", len(results) - inserted),
+                ("unchanged", len(chunk) - len(results)),
+            ):
+                for _ in range(count):
+                    report.add(seed.table.name, outcome)
+
+
+def _name_the_failing_entry(
+    connection: Connection, seed: SeedFile, rows: list[dict[str, Any]], indexes: list[int]
+) -> None:
+    for index in indexes:
         try:
-            result = connection.execute(returning).first()
+            with connection.begin_nested():
+                connection.execute(_upsert_statement(seed, [rows[index]]))
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise SeedError(f"{_entry(seed, index, seed.rows[index])}: {reason}") from None
-        if result is None:
-            report.add(table.name, "unchanged")
-        else:
-            report.add(table.name, "inserted" if result.inserted else "updated")
 
 
 def load(connection: Connection, data_dir: Path = DATA_DIR) -> LoadReport:

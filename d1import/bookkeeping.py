@@ -1,0 +1,69 @@
+"""The import's own tables, in schema ``d1import`` (outside the app schema and its drift check).
+
+- ``runs``: one row per run: source fingerprint, start/end, status, counts, the report.
+- ``tables_done``: per source and table, what was loaded; a table listed here is skipped when
+  an interrupted run is resumed (each table loads in one transaction with its row here).
+- ``id_map``: every row whose id changed (non-UUID or upper-case D1 ids).
+- ``quarantine``: every source row not loaded, with the reason and the source values (secrets
+  redacted); ``new_id`` is the id the row would have had, so dependents can name it.
+"""
+
+from __future__ import annotations
+
+SCHEMA_DDL = """
+CREATE SCHEMA IF NOT EXISTS d1import;
+CREATE TABLE IF NOT EXISTS d1import.runs (
+    id bigserial PRIMARY KEY,
+    source_sha256 text NOT NULL,
+    source_path text NOT NULL,
+    dry_run boolean NOT NULL DEFAULT false,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    status text NOT NULL DEFAULT 'running',
+    source_rows bigint,
+    loaded_rows bigint,
+    quarantined_rows bigint,
+    report jsonb
+);
+CREATE TABLE IF NOT EXISTS d1import.tables_done (
+    source_sha256 text NOT NULL,
+    source_table text NOT NULL,
+    source_rows bigint NOT NULL,
+    loaded_rows bigint NOT NULL,
+    already_present_rows bigint NOT NULL,
+    quarantined_rows bigint NOT NULL,
+    converted_checksum text NOT NULL,
+    loaded_checksum text NOT NULL,
+    seconds double precision NOT NULL,
+    finished_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source_sha256, source_table)
+);
+CREATE TABLE IF NOT EXISTS d1import.id_map (
+    source_table text NOT NULL,
+    legacy_id text NOT NULL,
+    new_id uuid NOT NULL,
+    PRIMARY KEY (source_table, legacy_id)
+);
+CREATE TABLE IF NOT EXISTS d1import.quarantine (
+    source_table text NOT NULL,
+    legacy_id text NOT NULL,
+    reason text NOT NULL,
+    source_row jsonb NOT NULL,
+    new_id uuid,
+    source_sha256 text NOT NULL,
+    quarantined_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source_table, legacy_id)
+);
+CREATE INDEX IF NOT EXISTS quarantine_new_id_idx ON d1import.quarantine (source_table, new_id);
+"""
+
+# "d1import" in ASCII: two imports into one database wait for each other.
+IMPORT_LOCK_KEY = 0x6431696D706F7274
+
+# Source columns whose values are secrets: never written to quarantine, logs or reports.
+SECRET_COLUMNS: dict[str, set[str]] = {
+    "sessions": {"sessionToken"},
+    "accounts": {"refresh_token", "access_token", "id_token", "session_state"},
+    "verification_tokens": {"token"},
+}
+REDACTED = "[redacted]"
