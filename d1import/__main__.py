@@ -52,6 +52,7 @@ def _import(argv: list[str]) -> int:
     parser.add_argument("--dry-run", action="store_true", help="convert and check; write nothing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # reading the head is not news
     if not args.database_url:
         sys.stderr.write("error: DATABASE_URL is not set and no --database-url was given\n")
         return 2

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from d1import.ids import legacy_uuid, parse_uuid
+from d1import.ids import legacy_uuid_text, parse_uuid
 
 Converter = Callable[[Any], Any]
 
@@ -199,9 +199,9 @@ def uuid_of(table: str) -> Converter:
     """A row id or a reference to one: UUIDs kept (lower-cased), other ids derived."""
 
     def convert(value: Any) -> Any:
-        if _blank(value):
+        if value is None or value == "":
             return None
-        return legacy_uuid(table, value if isinstance(value, str | int) else str(value))
+        return legacy_uuid_text(table, value if isinstance(value, str) else str(value))
 
     return convert
 
@@ -212,7 +212,7 @@ def to_loose_uuid(value: Any) -> Any:
     if _blank(value):
         return None
     parsed = parse_uuid(str(value))
-    return parsed if parsed is not None else legacy_uuid("event", str(value))
+    return str(parsed) if parsed is not None else legacy_uuid_text("event", str(value))
 
 
 def to_enum(labels: tuple[str, ...], type_name: str) -> Converter:

@@ -4,7 +4,7 @@ in (with the reason), insert the rest, and record it all in one transaction.
 The steps, in order, for a table T:
 1. stream the source rows, convert each column (a value that does not convert quarantines
    its row), COPY the rest into a temporary ``stage``;
-2. fill columns D1 did not have with their defaults;
+2. columns D1 did not have get their defaults (the stage declares them, the COPY fills them);
 3. quarantine rows with NULL in a NOT NULL column, rows breaking a CHECK of T;
 4. count rows whose primary key is already in T (an earlier run, or the seeds under the same
    derived id) as loaded, and take them out;
@@ -58,7 +58,7 @@ class TableResult:
 
 def empty_result(table: str) -> TableResult:
     """A table the source has no rows of: nothing to stage (the checksum of no rows)."""
-    nothing = "0:" + hashlib.md5(b"").hexdigest()
+    nothing = "0:" + "0" * 16
     return TableResult(table, 0, 0, 0, 0, nothing, nothing, 0.0)
 
 
@@ -148,8 +148,17 @@ class TableLoader:
 
     # -- step 1 ---------------------------------------------------------------------------
     def _create_stage(self) -> None:
+        """The stage has the target's columns and types, no constraints; columns D1 does not
+        fill get the target's default, so the COPY fills them (step 2)."""
+        mapped = {c.target for c in self.columns}
         columns = [
-            sql.SQL("{} {}").format(self._id(c.name), sql.SQL(c.sql_type))
+            sql.SQL("{} {}{}").format(
+                self._id(c.name),
+                sql.SQL(c.sql_type),
+                sql.SQL(f" DEFAULT {c.default}")
+                if c.name not in mapped and c.default is not None
+                else sql.SQL(""),
+            )
             for c in self.target.columns
         ]
         self._execute(f"DROP TABLE IF EXISTS {STAGE}, {PENDING}")
@@ -223,31 +232,33 @@ class TableLoader:
         )
         return self._execute(query).rowcount
 
-    def _fill_defaults(self) -> None:
-        mapped = {c.target for c in self.columns}
-        for column in self.target.columns:
-            if column.name not in mapped and column.default is not None:
-                self._execute(
-                    sql.SQL("UPDATE {} SET {} = {} WHERE {} IS NULL").format(
-                        sql.Identifier(STAGE),
-                        self._id(column.name),
-                        sql.SQL(column.default),
-                        self._id(column.name),
-                    )
-                )
-
     def _not_null_and_checks(self) -> None:
-        for column in self.target.columns:
-            if column.not_null:
-                self._quarantine_where(
-                    sql.SQL("s.{} IS NULL").format(self._id(column.name)),
-                    sql.Literal(f"{column.name}: missing value for a NOT NULL column"),
-                )
-        for name, expression in self.target.checks:
-            self._quarantine_where(
-                sql.SQL("NOT COALESCE(({}), true)").format(sql.SQL(expression)),
-                sql.Literal(f"violates {name}: CHECK {expression}"),
+        """One pass over the stage for every NOT NULL column and CHECK; the reason names the
+        first rule a row breaks."""
+        rules: list[tuple[sql.Composable, str]] = [
+            (
+                sql.SQL("s.{} IS NULL").format(self._id(column.name)),
+                f"{column.name}: missing value for a NOT NULL column",
             )
+            for column in self.target.columns
+            if column.not_null
+        ]
+        rules += [
+            (
+                sql.SQL("NOT COALESCE(({}), true)").format(sql.SQL(expression)),
+                f"violates {name}: CHECK {expression}",
+            )
+            for name, expression in self.target.checks
+        ]
+        if not rules:
+            return
+        broken = sql.SQL(" OR ").join(sql.SQL("({})").format(rule) for rule, _ in rules)
+        reason = sql.SQL("CASE {} END").format(
+            sql.SQL(" ").join(
+                sql.SQL("WHEN {} THEN {}").format(rule, sql.Literal(text)) for rule, text in rules
+            )
+        )
+        self._quarantine_where(broken, reason)
 
     def _take_out_present(self) -> int:
         keys = self.target.primary_key
@@ -379,16 +390,15 @@ class TableLoader:
 
     # -- step 7 ---------------------------------------------------------------------------
     def _checksum(self, relation: sql.Composable, where: sql.Composable) -> str:
+        """Row count and an order-free 64-bit digest of the rows' text (the XOR of each row's
+        hash: no sort, so it stays cheap on big tables)."""
         columns = sql.SQL(", ").join(
             sql.SQL("x.{}").format(self._id(c.name)) for c in self.target.columns
         )
-        order = sql.SQL(", ").join(
-            sql.SQL("x.{}").format(self._id(c)) for c in self.target.primary_key
-        )
         query = sql.SQL(
-            "SELECT count(*) || ':' || md5(COALESCE(string_agg(ROW({columns})::text, '|' ORDER BY {order}), '')) "
+            "SELECT count(*) || ':' || lpad(to_hex(COALESCE(bit_xor(hashtextextended(ROW({columns})::text, 0)), 0)), 16, '0') "
             "FROM {relation} x WHERE {where}"
-        ).format(columns=columns, order=order, relation=relation, where=where)
+        ).format(columns=columns, relation=relation, where=where)
         row = self._execute(query).fetchone()
         assert row is not None
         return str(row[0])
@@ -463,7 +473,6 @@ class TableLoader:
         )
         self._create_stage()
         self._copy_into_stage()
-        self._fill_defaults()
         self._not_null_and_checks()
         present = self._take_out_present()
         self._unique_collisions()
