@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 
+import models  # noqa: E402
 from dbtools.server import server_from_env  # noqa: E402
 
 SERVER = server_from_env()
@@ -73,7 +73,8 @@ def measured(command: list[str], **kwargs: object) -> tuple[float, float]:
         "import resource, subprocess, sys, time;"
         "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,"
         " stderr=subprocess.DEVNULL);"
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)"
+        "print(time.perf_counter() - t,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)"
     )
     out = subprocess.run(
         [PYTHON, "-c", wrapper, *command], capture_output=True, text=True, check=True, **kwargs
@@ -141,6 +142,11 @@ def copy_floor(loaded_db: str, name: str, tables: list[str]) -> tuple[float, int
         return time.perf_counter() - started, total
 
 
+def _line(what: str, seconds: float, rows: int, rss: float | None) -> str:
+    memory = f"  peak RSS {rss:5.0f} MiB" if rss is not None else ""
+    return f"{what}: {seconds:6.1f}s  {rows / seconds:9,.0f} rows/s{memory}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -161,12 +167,12 @@ def main() -> int:
             tables = list(
                 connection.execute(
                     text(
-                        "SELECT source_table FROM d1import.tables_done WHERE loaded_rows > 0 ORDER BY source_table"
+                        "SELECT source_table FROM d1import.tables_done "
+                        "WHERE loaded_rows > 0 ORDER BY source_table"
                     )
                 ).scalars()
             )
         # parents first, so the floor's foreign keys hold
-        import models
 
         order = [t.name for t in models.Base.metadata.sorted_tables if t.name in tables]
         floor_s, floor_rows = copy_floor(ours_db, floor_db, order)
@@ -174,13 +180,14 @@ def main() -> int:
     finally:
         for name in (ours_db, theirs_db, floor_db, small_db):
             drop(name)
+    machine = f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"machine: {machine}",
         f"source: {args.rows} rows ({big.stat().st_size / 1e6:.0f} MB SQLite)",
-        f"d1import:        {ours_s:6.1f}s  {args.rows / ours_s:9,.0f} rows/s  peak RSS {ours_rss:6.0f} MiB",
-        f"pgloader:        {theirs_s:6.1f}s  {args.rows / theirs_s:9,.0f} rows/s  peak RSS {theirs_rss:6.0f} MiB",
-        f"psql \\copy floor: {floor_s:6.1f}s  {floor_rows / floor_s:9,.0f} rows/s  ({floor_rows} converted rows)",
-        f"d1import, {args.small} rows: {small_s:6.1f}s  {args.small / small_s:9,.0f} rows/s  peak RSS {small_rss:6.0f} MiB",
+        _line("d1import", ours_s, args.rows, ours_rss),
+        _line("pgloader", theirs_s, args.rows, theirs_rss),
+        _line(f"psql \\copy floor ({floor_rows} converted rows)", floor_s, floor_rows, None),
+        _line(f"d1import, {args.small} rows", small_s, args.small, small_rss),
     ]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
