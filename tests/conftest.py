@@ -3,6 +3,7 @@
 - ``empty_db``: a fresh, empty database.
 - ``head_db``: a fresh database at ``alembic heads``, cloned from a template that is migrated
   once per test session (``CREATE DATABASE ... TEMPLATE``), so tests do not re-run the chain.
+- ``seeded_db``: the same with the reference data loaded (a template of its own).
 
 Database names carry the process id, so two runs on one server never meet, and the janitor
 drops a leftover of the same name before it starts.
@@ -42,8 +43,23 @@ pg_empty_server = factories.postgresql_noproc(
 pg_head_server = factories.postgresql_noproc(
     dbname=f"ignition_test_{RUN_ID}_head", load=[_migrate_template_to_head], **_server_args
 )
+
+
+def _migrate_and_seed_template(*, host: str, port: int, user: str, dbname: str, **_: Any) -> None:
+    from seeds.loader import load as load_seeds
+
+    url = SERVER.url(dbname)
+    run_alembic(url, "upgrade", "head")
+    with engine_for(url) as engine, engine.begin() as connection:
+        load_seeds(connection)
+
+
+pg_seeded_server = factories.postgresql_noproc(
+    dbname=f"ignition_test_{RUN_ID}_seeded", load=[_migrate_and_seed_template], **_server_args
+)
 pg_empty = factories.postgresql("pg_empty_server")
 pg_head = factories.postgresql("pg_head_server")
+pg_seeded = factories.postgresql("pg_seeded_server")
 
 
 def _url_of(connection: Any) -> URL:
@@ -60,6 +76,35 @@ def empty_db(pg_empty: Any) -> URL:
 def head_db(pg_head: Any) -> URL:
     """URL of a fresh database migrated to head (dropped after the test)."""
     return _url_of(pg_head)
+
+
+@pytest.fixture
+def seeded_db(pg_seeded: Any) -> URL:
+    """URL of a fresh database at head with the reference data loaded (dropped after)."""
+    return _url_of(pg_seeded)
+
+
+@pytest.fixture
+def second_seeded_db(pg_seeded_server: Any) -> Iterator[URL]:
+    """Another fresh seeded database in the same test (to compare two imports)."""
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    name = f"{pg_seeded_server.dbname}_second"
+    with DatabaseJanitor(
+        user=SERVER.user,
+        host=SERVER.host,
+        port=SERVER.port,
+        dbname=name,
+        template_dbname=pg_seeded_server.template_dbname,
+        password=SERVER.password,
+    ):
+        yield SERVER.url(name)
+
+
+@pytest.fixture
+def seeded_engine(seeded_db: URL) -> Any:
+    with engine_for(seeded_db) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -18,10 +18,9 @@ from d1import import load as load_module
 from d1import.ids import legacy_uuid
 from d1import.mapping import build_mapping
 from d1import.run import ImportRefused, RunResult, run_import
-from seeds.loader import load as load_seeds
 from seeds.loader import read_seed_files
 from tests.d1_fixture import D1Builder, write_dump
-from tests.support import ROOT, run_alembic
+from tests.support import ROOT, engine_for, run_alembic
 
 UPPER_UUID = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
 RAW_TOKEN = "raw-session-token-must-never-leave-d1"
@@ -164,10 +163,14 @@ def scenario(path: Path) -> Path:
 
 
 @pytest.fixture
-def seeded(head_engine: Engine) -> Engine:
-    with head_engine.begin() as connection:
-        load_seeds(connection)
-    return head_engine
+def seeded(seeded_engine: Engine) -> Engine:
+    return seeded_engine
+
+
+@pytest.fixture
+def head_db(seeded_db: URL) -> URL:
+    """The import's target here: at head, with the seeds loaded (as `make upgrade` leaves it)."""
+    return seeded_db
 
 
 def url_text(url: URL) -> str:
@@ -367,18 +370,16 @@ def test_quarantined_rows_keep_their_values_but_not_secrets(
 
 
 def test_a_dump_loads_exactly_like_the_database(
-    tmp_path: Path, head_db: URL, seeded: Engine, empty_db: URL, empty_engine: Engine
+    tmp_path: Path, head_db: URL, seeded: Engine, second_seeded_db: URL
 ) -> None:
     source = scenario(tmp_path / "d1.sqlite")
     dump = write_dump(source, tmp_path / "d1.sql")
     assert "replace('" in dump.read_text()
-    run_alembic(empty_db, "upgrade", "head")
-    with empty_engine.begin() as connection:
-        load_seeds(connection)
     run(source, head_db)
-    from_dump = run(dump, empty_db)
+    from_dump = run(dump, second_seeded_db)
     assert from_dump.source_kind == "dump"
-    assert snapshot_data(empty_engine) == snapshot_data(seeded)
+    with engine_for(second_seeded_db) as other:
+        assert snapshot_data(other) == snapshot_data(seeded)
 
 
 def test_a_broken_dump_names_the_line(tmp_path: Path, head_db: URL, seeded: Engine) -> None:
@@ -449,17 +450,14 @@ def test_an_interrupted_run_resumes_to_the_same_result(
     tmp_path: Path,
     head_db: URL,
     seeded: Engine,
-    empty_db: URL,
-    empty_engine: Engine,
+    second_seeded_db: URL,
     monkeypatch: pytest.MonkeyPatch,
     stop_at: str,
 ) -> None:
     source = scenario(tmp_path / "d1.sqlite")
-    run_alembic(empty_db, "upgrade", "head")
-    with empty_engine.begin() as connection:
-        load_seeds(connection)
-    run(source, empty_db)  # the uninterrupted reference
-    reference = snapshot_data(empty_engine)
+    run(source, second_seeded_db)  # the uninterrupted reference
+    with engine_for(second_seeded_db) as other:
+        reference = snapshot_data(other)
 
     table, where = stop_at.split(":")
     original_load, original_copy = (
