@@ -19,7 +19,8 @@ IGNORED_RELATIONS = ("alembic_version", "alembic_version_pkc")
 
 QUERIES: dict[str, str] = {
     "relations": """
-        SELECT c.relname, c.relkind::text, c.relpersistence::text, c.relrowsecurity
+        SELECT c.relname, c.relkind::text, c.relpersistence::text, c.relrowsecurity,
+               c.relforcerowsecurity, COALESCE(c.reloptions, '{}')
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = :schema AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
           AND c.relname <> ALL(:ignored)
@@ -84,14 +85,37 @@ QUERIES: dict[str, str] = {
         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0
         WHERE n.nspname = :schema
     """,
+    # ACLs as in force: a NULL ACL means the default, so it is spelled out (a downgrade that
+    # revokes what was granted may leave an explicit ACL equal to the default).
     "grants": """
-        SELECT c.relname, COALESCE(c.relacl::text[], '{}')
+        SELECT 'relation ' || c.relname,
+               (SELECT array_agg(a::text ORDER BY a::text)
+                FROM unnest(COALESCE(c.relacl, acldefault('r', c.relowner))) a)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = :schema AND c.relacl IS NOT NULL
+        WHERE n.nspname = :schema AND c.relkind IN ('r', 'v', 'm', 'p', 'S')
+          AND c.relname <> ALL(:ignored)
         UNION ALL
-        SELECT p.oid::regprocedure::text, COALESCE(p.proacl::text[], '{}')
+        SELECT 'column ' || c.relname || '.' || a.attname,
+               (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(a.attacl) x)
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = :schema AND a.attacl IS NOT NULL AND a.attnum > 0
+        UNION ALL
+        SELECT 'function ' || p.oid::regprocedure::text,
+               (SELECT array_agg(a::text ORDER BY a::text)
+                FROM unnest(COALESCE(p.proacl, acldefault('f', p.proowner))) a)
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = :schema AND p.proacl IS NOT NULL
+        WHERE n.nspname = :schema
+        UNION ALL
+        SELECT 'schema ' || n.nspname,
+               (SELECT array_agg(a::text ORDER BY a::text)
+                FROM unnest(COALESCE(n.nspacl, acldefault('n', n.nspowner))) a)
+        FROM pg_namespace n WHERE n.nspname = :schema
+        UNION ALL
+        SELECT 'default ' || d.defaclobjtype::text || ' for ' || d.defaclrole::regrole::text,
+               (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(d.defaclacl) a)
+        FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace
+        WHERE n.nspname = :schema
     """,
     "policies": """
         SELECT pol.tablename, pol.policyname, pol.cmd, pol.roles::text, pol.qual, pol.with_check

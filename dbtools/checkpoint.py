@@ -89,6 +89,7 @@ LATER: dict[str, Created] = {
         "",
     ),
     "0018": _c("feedback notifications admin_audit_log access_requests db_metadata", "", ""),
+    "0019": _c("", "app_user_id app_is_service app_may_act_for", ""),  # roles, grants, RLS
 }
 
 MANIFEST: dict[str, Created] = {**CHECKPOINT, **LATER}

@@ -27,6 +27,8 @@ from models import (
     quests,  # noqa: F401
     quests_sql,  # noqa: F401
     reference,  # noqa: F401
+    security,  # noqa: F401
+    security_sql,  # noqa: F401
     settings,  # noqa: F401
     system,  # noqa: F401
 )

@@ -26,6 +26,11 @@ START_FOCUS_SESSION = declare_function(
 DECLARE
     v_session focus_sessions;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     IF p_duration IS NULL OR p_duration <= 0 THEN
         RAISE EXCEPTION 'start_focus_session: duration must be positive seconds, got %', p_duration
             USING ERRCODE = 'invalid_parameter_value';
@@ -58,6 +63,11 @@ DECLARE
     v_xp integer := 0;
     v_coins integer := 0;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     SELECT * INTO v_session FROM focus_sessions
     WHERE id = p_session_id AND user_id = p_user_id FOR UPDATE;
     IF NOT FOUND THEN

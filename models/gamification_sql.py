@@ -37,6 +37,11 @@ DECLARE
     v_wallet user_wallet;
     v_entry points_ledger;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     IF p_amount IS NULL OR p_amount <= 0 THEN
         RAISE EXCEPTION 'award_xp: amount must be positive, got %', p_amount
             USING ERRCODE = 'invalid_parameter_value';
@@ -84,6 +89,11 @@ DECLARE
     v_wallet user_wallet;
     v_entry points_ledger;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     IF p_amount IS NULL OR p_amount <= 0 THEN
         RAISE EXCEPTION 'award_coins: amount must be positive, got %', p_amount
             USING ERRCODE = 'invalid_parameter_value';
@@ -125,6 +135,11 @@ DECLARE
     v_entry points_ledger;
     v_balance integer;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     IF p_amount IS NULL OR p_amount <= 0 THEN
         RAISE EXCEPTION 'spend_coins: amount must be positive, got %', p_amount
             USING ERRCODE = 'invalid_parameter_value';
@@ -175,6 +190,11 @@ UPDATE_STREAK = declare_function(
 DECLARE
     v_streak user_streaks;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     INSERT INTO user_streaks (user_id, streak_type) VALUES (p_user_id, p_streak_type)
     ON CONFLICT (user_id, streak_type) DO NOTHING;
     SELECT * INTO v_streak FROM user_streaks

@@ -30,6 +30,11 @@ DECLARE
     v_day date := (now() AT TIME ZONE 'UTC')::date;
     v_done integer;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     SELECT * INTO v_habit FROM habits WHERE id = p_habit_id AND user_id = p_user_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'habit % not found for user %', p_habit_id, p_user_id
@@ -69,6 +74,11 @@ DECLARE
     v_completed integer;
     v_was_completed boolean;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     SELECT * INTO v_goal FROM goals WHERE id = p_goal_id AND user_id = p_user_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'goal % not found for user %', p_goal_id, p_user_id

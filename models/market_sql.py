@@ -29,6 +29,11 @@ DECLARE
     v_purchase_id uuid := gen_random_uuid();
     v_purchase user_purchases;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     SELECT * INTO v_item FROM market_items WHERE id = p_item_id;
     IF NOT FOUND OR NOT v_item.is_active OR NOT v_item.is_available THEN
         RAISE EXCEPTION 'market item % is not available', p_item_id
@@ -59,6 +64,11 @@ REDEEM_PURCHASE = declare_function(
 DECLARE
     v_purchase user_purchases;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     SELECT * INTO v_purchase FROM user_purchases
     WHERE id = p_purchase_id AND user_id = p_user_id FOR UPDATE;
     IF NOT FOUND THEN

@@ -26,6 +26,11 @@ ACCEPT_UNIVERSAL_QUEST = declare_function(
 DECLARE
     v_progress user_quest_progress;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     PERFORM 1 FROM universal_quests WHERE id = p_quest_id AND is_active;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'universal quest % does not exist or is not active', p_quest_id
@@ -56,6 +61,11 @@ DECLARE
     v_progress user_quest_progress;
     v_target integer;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     IF p_increment IS NULL OR p_increment <= 0 THEN
         RAISE EXCEPTION 'update_quest_progress: increment must be positive, got %', p_increment
             USING ERRCODE = 'invalid_parameter_value';
@@ -93,6 +103,11 @@ DECLARE
     v_progress user_quest_progress;
     v_quest universal_quests;
 BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
     SELECT * INTO v_progress FROM user_quest_progress
     WHERE user_id = p_user_id AND quest_id = p_quest_id FOR UPDATE;
     IF NOT FOUND THEN

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from tests.support import SERVICE_CONTEXT
+
 T = TypeVar("T")
 
 
@@ -60,7 +62,7 @@ def sqlstate(exc: pytest.ExceptionInfo[DBAPIError]) -> str | None:
 def race(engine: Engine, n: int, work: Callable[[Connection], T]) -> list[T | DBAPIError]:
     """Run ``work`` on ``n`` separate connections at once (each in its own transaction,
     released together by a barrier); return each result or the database error it raised."""
-    racing = create_engine(engine.url, pool_size=n, max_overflow=0)
+    racing = create_engine(engine.url, pool_size=n, max_overflow=0, connect_args=SERVICE_CONTEXT)
     barrier = threading.Barrier(n)
 
     def one(_: int) -> T | DBAPIError:

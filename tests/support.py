@@ -28,9 +28,14 @@ def alembic_config() -> Config:
     return config
 
 
+# Tests connect as the owner in service context: the money functions then act for any user
+# (tests/test_security.py connects as ignition_app / ignition_readonly instead).
+SERVICE_CONTEXT = {"options": "-c app.service_context=on"}
+
+
 @contextmanager
-def engine_for(url: URL) -> Iterator[Engine]:
-    engine = create_engine(url, poolclass=NullPool)
+def engine_for(url: URL, *, service: bool = True) -> Iterator[Engine]:
+    engine = create_engine(url, poolclass=NullPool, connect_args=SERVICE_CONTEXT if service else {})
     try:
         yield engine
     finally:
