@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from typing import Any
 
@@ -26,7 +27,7 @@ import models
 FAR_FUTURE = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
 
-def _value(column: Column[Any], keys: dict[str, Any]) -> Any:
+def _value(column: Column[Any], keys: dict[str, Any], tag: str = "") -> Any:
     """A value that satisfies the column's type and this schema's CHECKs."""
     foreign = next(iter(column.foreign_keys), None)
     if foreign is not None:
@@ -50,7 +51,7 @@ def _value(column: Column[Any], keys: dict[str, Any]) -> Any:
     if isinstance(type_, ARRAY):
         return ["k"]
     if isinstance(type_, BYTEA):
-        return bytes(range(32))
+        return hashlib.sha256(tag.encode()).digest()  # 32 bytes, distinct per tag
     if isinstance(type_, INET):
         return "127.0.0.1"
     if isinstance(type_, Integer):
@@ -58,22 +59,23 @@ def _value(column: Column[Any], keys: dict[str, Any]) -> Any:
     if isinstance(type_, Double):
         return 0.5
     if isinstance(type_, Text):
-        return "k"
+        return f"k{tag}"
     raise TypeError(f"no test value for {column.table.name}.{column.name}: {type_!r}")
 
 
-def fill_every_table(connection: Connection) -> dict[str, int]:
-    """Insert one row into every table, parents first; return the row counts."""
+def fill_every_table(connection: Connection, tag: str = "") -> dict[str, dict[str, Any]]:
+    """Insert one row into every table, parents first; return each table's row. A ``tag``
+    makes text values (keys, emails) distinct, so the function can run once per user."""
     keys: dict[str, dict[str, Any]] = {}
     for table in models.Base.metadata.sorted_tables:
         values = {
-            c.name: _value(c, keys)
+            c.name: _value(c, keys, tag)
             for c in table.columns
             if c.server_default is None or c.foreign_keys
         }
         row = connection.execute(table.insert().values(values).returning(*table.columns)).one()
         keys[table.name] = dict(row._mapping)
-    return {name: 1 for name in keys}
+    return keys
 
 
 def table_checksums(
