@@ -141,25 +141,25 @@ def to_date(value: Any) -> Any:
     return stamp.date()
 
 
+def _parse_json(value: Any) -> Any:
+    try:
+        return json.loads(value) if isinstance(value, str | bytes) else value
+    except json.JSONDecodeError as exc:
+        raise ConversionError(f"invalid JSON: {exc.msg} at character {exc.pos}") from None
+
+
 def to_jsonb(value: Any) -> Any:
     """Validated JSON text (Postgres parses it again as jsonb)."""
     if _blank(value):
         return None
-    try:
-        parsed = json.loads(value) if isinstance(value, str | bytes) else value
-    except json.JSONDecodeError as exc:
-        raise ConversionError(f"invalid JSON: {exc.msg} at character {exc.pos}") from None
-    return json.dumps(parsed, ensure_ascii=False)
+    return json.dumps(_parse_json(value), ensure_ascii=False)
 
 
 def to_json_array(value: Any) -> Any:
     """A JSON array of scalars → TEXT[] (strings kept, numbers and booleans as text)."""
     if _blank(value):
         return None
-    try:
-        parsed = json.loads(value) if isinstance(value, str | bytes) else value
-    except json.JSONDecodeError as exc:
-        raise ConversionError(f"invalid JSON: {exc.msg} at character {exc.pos}") from None
+    parsed = _parse_json(value)
     if not isinstance(parsed, list):
         raise ConversionError(f"expected a JSON array, got {type(parsed).__name__}")
     items = []

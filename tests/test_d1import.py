@@ -177,6 +177,26 @@ def url_text(url: URL) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def import_cli(source: Path, url: URL, report_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m d1import SOURCE --database-url URL --report DIR``, as an operator runs it."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "d1import",
+            str(source),
+            "--database-url",
+            url_text(url),
+            "--report",
+            str(report_dir),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def run(path: Path, url: URL, **kwargs: Any) -> RunResult:
     return run_import(path, url_text(url), **kwargs)
 
@@ -306,22 +326,7 @@ def test_session_tokens_reach_postgres_only_as_their_hash(
     caplog.set_level(logging.DEBUG)
     source = scenario(tmp_path / "d1.sqlite")
     report_dir = tmp_path / "report"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "d1import",
-            str(source),
-            "--database-url",
-            url_text(head_db),
-            "--report",
-            str(report_dir),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = import_cli(source, head_db, report_dir)
     assert completed.returncode == 0, completed.stderr
     secrets = [RAW_TOKEN, "secret-access", "secret-refresh"]
     with seeded.connect() as connection:
@@ -540,22 +545,7 @@ def test_dry_run_writes_nothing(tmp_path: Path, head_db: URL, seeded: Engine) ->
 def test_command_line_report_and_exit_codes(tmp_path: Path, head_db: URL, seeded: Engine) -> None:
     source = scenario(tmp_path / "d1.sqlite")
     report_dir = tmp_path / "out"
-    ok = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "d1import",
-            str(source),
-            "--database-url",
-            url_text(head_db),
-            "--report",
-            str(report_dir),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    ok = import_cli(source, head_db, report_dir)
     assert ok.returncode == 0, ok.stderr
     report = json.loads((report_dir / "report.json").read_text())
     assert report["source"]["sha256"]
