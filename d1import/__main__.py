@@ -77,7 +77,7 @@ def _import(argv: list[str]) -> int:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         sys.stderr.write(f"error: cannot reach the target database: {first}\n")
         return 2
-    document = report.build(run)
+    document = run.report
     if args.report:
         report.write(args.report, document)
     totals = document["totals"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from typing import Any
 import psycopg
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ENUM
 
 import models
@@ -46,6 +46,8 @@ class RunResult:
     seconds: float
     ignored_source_tables: list[str] = field(default_factory=list)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    """What ``report.json`` holds; also kept in ``d1import.runs.report``."""
 
     @property
     def source_rows(self) -> int:
@@ -261,13 +263,18 @@ def run_import(
             run = RunResult(
                 source.sha256, source.kind, dry_run, results, checks, elapsed, ignored, reasons
             )
+            from d1import.report import build
+
+            run.report = build(run)
             connection.execute(
                 "UPDATE d1import.runs SET finished_at = now(), status = 'completed', "
-                "source_rows = %s, loaded_rows = %s, quarantined_rows = %s WHERE id = %s",
+                "source_rows = %s, loaded_rows = %s, quarantined_rows = %s, report = %s "
+                "WHERE id = %s",
                 (
                     run.source_rows,
                     sum(t.loaded_rows for t in results.values()),
                     sum(t.quarantined_rows for t in results.values()),
+                    Jsonb(run.report),
                     run_id,
                 ),
             )
@@ -280,7 +287,3 @@ def run_import(
 
 def now_utc() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()

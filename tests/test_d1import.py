@@ -570,6 +570,12 @@ def test_command_line_report_and_exit_codes(tmp_path: Path, head_db: URL, seeded
         "checksums",
     }
     assert "| users | 4 | 3 | 0 | 1 |" in (report_dir / "report.md").read_text()
+    with seeded.connect() as connection:
+        stored = connection.execute(
+            text("SELECT status, report FROM d1import.runs ORDER BY id DESC LIMIT 1")
+        ).one()
+    assert stored.status == "completed"
+    assert stored.report["totals"] == report["totals"]
 
     missing = subprocess.run(
         [
