@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dbtools.alembic_config import alembic_config  # noqa: E402
 from dbtools.server import server_from_env  # noqa: E402
 from dbtools.validate import walk  # noqa: E402
 
@@ -74,14 +75,12 @@ def in_process_upgrade(name: str) -> None:
     """The same upgrade through alembic's API in this (warm) process: no interpreter start-up
     or imports, only what the migration run itself costs."""
     from alembic import command
-    from alembic.config import Config
 
     engine = create_engine(SERVER.url(name), poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            config = Config(str(ROOT / "alembic.ini"))
+            config = alembic_config()
             config.attributes["connection"] = connection
-            config.attributes["configure_logger"] = False
             command.upgrade(config, "head")
     finally:
         engine.dispose()

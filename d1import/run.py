@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ENUM
 
@@ -25,9 +23,9 @@ from d1import.load import TableLoader, TableResult, empty_result
 from d1import.mapping import TableMap, build_mapping, d1_tables
 from d1import.source import Source, open_source
 from d1import.verify import quarantine_reasons, verify
+from dbtools.alembic_config import head_revision
 
 log = logging.getLogger("d1import")
-ROOT = Path(__file__).resolve().parent.parent
 # Source tables that are D1's or wrangler's own bookkeeping, not app data.
 IGNORED_SOURCE_TABLES = ("sqlite_", "_cf_", "d1_migrations")
 
@@ -64,14 +62,6 @@ def conninfo(url: str) -> str:
     )
 
 
-def alembic_head() -> str:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None
-    return head
-
-
 def enum_labels() -> dict[str, tuple[str, ...]]:
     labels: dict[str, tuple[str, ...]] = {}
     for table in models.Base.metadata.tables.values():
@@ -95,7 +85,7 @@ def _preflight(connection: psycopg.Connection, source: Source) -> None:
             cur.execute("SELECT version_num FROM alembic_version")
             found = cur.fetchone()
             version = found[0] if found else None
-        head = alembic_head()
+        head = head_revision()
         if version != head:
             raise ImportRefused(
                 f"the target database is at revision {version or 'none'}, not at head {head}: "

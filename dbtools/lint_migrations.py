@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
+
+from dbtools.alembic_config import alembic_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SQUAWK_CONFIG = ROOT / ".squawk.toml"
@@ -30,16 +31,9 @@ class LintResult:
     report: str
 
 
-def _config(script_location: Path) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(script_location))
-    config.attributes["configure_logger"] = False
-    return config
-
-
 def revision_sql(script_location: Path = ROOT / "alembic") -> dict[str, str]:
     """``{"0001_auth": sql, ...}``: the upgrade SQL of each revision on its own."""
-    config = _config(script_location)
+    config = alembic_config(script_location)
     script = ScriptDirectory.from_config(config)
     result: dict[str, str] = {}
     for revision in reversed(list(script.walk_revisions())):

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from d1import.mapping import build_mapping
+from dbtools.alembic_config import alembic_config
 from dbtools.catalog import Snapshot, diff, names, snapshot
 from dbtools.checkpoint import CHECKPOINT, MANIFEST
 from dbtools.server import server_from_env
@@ -58,16 +58,9 @@ class RevisionResult:
         )
 
 
-def _config(engine: Engine) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    config.attributes["configure_logger"] = False
-    return config
-
-
 def _run(engine: Engine, *args: str) -> None:
     with engine.connect() as connection:
-        config = _config(engine)
+        config = alembic_config()
         config.attributes["connection"] = connection
         name, *rest = args
         getattr(command, name)(config, *rest)
@@ -79,7 +72,7 @@ def _take(engine: Engine) -> Snapshot:
 
 
 def walk(engine: Engine) -> list[RevisionResult]:
-    script = ScriptDirectory.from_config(_config(engine))
+    script = ScriptDirectory.from_config(alembic_config())
     results = []
     before = _take(engine)
     for rev in reversed(list(script.walk_revisions())):

@@ -10,22 +10,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
+from dbtools.alembic_config import alembic_config
+
 ROOT = Path(__file__).resolve().parent.parent
-ALEMBIC_INI = ROOT / "alembic.ini"
 VERSIONS = ROOT / "alembic" / "versions"
 # The specifications (checkpoint, D1 schema facts) live beside the repository, in shared/.
 SHARED = Path(os.environ.get("IGNITION_SHARED_DIR", ROOT.parent / "shared"))
-
-
-def alembic_config() -> Config:
-    config = Config(str(ALEMBIC_INI))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    return config
 
 
 # Tests connect as the owner in service context: the money functions then act for any user

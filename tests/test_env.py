@@ -5,28 +5,16 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
+from dbtools.alembic_config import alembic_config, head_revision
 from tests.support import alembic_cli, our_objects, run_alembic
 
 
 def revisions() -> list[str]:
-    from alembic.script import ScriptDirectory
-
-    from tests.support import alembic_config
-
     return [r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    from tests.support import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
 
 
 def test_check_reports_no_drift_at_head(head_db: URL) -> None:

@@ -12,9 +12,10 @@ from alembic import command
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
+from dbtools.alembic_config import alembic_config
 from dbtools.catalog import diff, snapshot
 from tests.rows import fill_every_table, table_checksums
-from tests.support import ROOT, alembic_cli, alembic_config, engine_for, run_alembic
+from tests.support import ROOT, alembic_cli, engine_for, run_alembic
 from tests.test_stairway import revisions_in_order
 
 # 0008's downgrade unlinks events from the workouts it drops (as ON DELETE SET NULL would),

@@ -13,9 +13,10 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
 import models
+from dbtools.alembic_config import alembic_config
 from dbtools.catalog import Snapshot, diff, names, snapshot
 from dbtools.checkpoint import CHECKPOINT, MANIFEST
-from tests.support import SHARED, alembic_config, run_alembic
+from tests.support import SHARED, run_alembic
 
 
 def revisions_in_order() -> list[str]:
