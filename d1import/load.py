@@ -143,6 +143,11 @@ class TableLoader:
         cursor.execute(query, params)
         return cursor
 
+    @property
+    def _new_id_sql(self) -> sql.SQL:
+        """The quarantined row's id, for its dependents to name it (tables keyed by ``id``)."""
+        return sql.SQL("s.id") if "id" in self.target.primary_key else sql.SQL("NULL::uuid")
+
     def _id(self, name: str) -> sql.Identifier:
         return sql.Identifier(name)
 
@@ -227,7 +232,7 @@ class TableLoader:
             stage=sql.Identifier(STAGE),
             condition=condition,
             reason=reason,
-            new_id=sql.SQL("s.id") if "id" in self.target.primary_key else sql.SQL("NULL::uuid"),
+            new_id=self._new_id_sql,
             pending=sql.Identifier(PENDING),
         )
         return self._execute(query).rowcount
@@ -294,9 +299,7 @@ class TableLoader:
                     index=sql.Literal(index.name),
                     shown=sql.Literal(shown),
                     table=sql.Literal(self.d1_table),
-                    new_id=sql.SQL("s.id")
-                    if "id" in self.target.primary_key
-                    else sql.SQL("NULL::uuid"),
+                    new_id=self._new_id_sql,
                     pending=sql.Identifier(PENDING),
                 )
             )
@@ -337,9 +340,7 @@ class TableLoader:
                     target_keys=target_keys,
                     index=sql.Literal(index.name),
                     shown=sql.Literal(shown),
-                    new_id=sql.SQL("s.id")
-                    if "id" in self.target.primary_key
-                    else sql.SQL("NULL::uuid"),
+                    new_id=self._new_id_sql,
                     pending=sql.Identifier(PENDING),
                 )
             )

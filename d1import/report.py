@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from d1import.run import RunResult, now_utc
+if TYPE_CHECKING:
+    from d1import.run import RunResult
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def build(run: RunResult) -> dict[str, Any]:

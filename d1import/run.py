@@ -4,7 +4,6 @@ report. ``--dry-run`` does all of it in one transaction that is rolled back."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -273,7 +272,3 @@ def run_import(
             else:
                 connection.commit()
     return run
-
-
-def now_utc() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
