@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Engine, Table, text
 from sqlalchemy.exc import DBAPIError
 
 import models
 from models.security import acting_as, as_service
+from tests.acting import as_role
 from tests.conftest import SERVER
 from tests.rows import fill_every_table
 from tests.support import engine_for
@@ -74,23 +74,6 @@ def test_every_user_owned_table_has_row_level_security(head_engine: Engine) -> N
         )
     assert len(USER_OWNED) > 40
     assert set(USER_OWNED) <= secured, sorted(set(USER_OWNED) - secured)
-
-
-@contextmanager
-def as_role(engine: Engine, role: str, user: uuid.UUID | None = None) -> Iterator[Connection]:
-    """A connection whose current role is ``role`` (SET ROLE: privileges and RLS are the
-    role's), acting for ``user`` when given, in one transaction rolled back at the end."""
-    with engine.connect() as connection:
-        connection.execute(text("SELECT set_config('app.service_context', '', false)"))
-        connection.execute(text(f"SET ROLE {role}"))
-        if user is not None:
-            connection.execute(
-                text("SELECT set_config('app.user_id', :u, false)"), {"u": str(user)}
-            )
-        try:
-            yield connection
-        finally:
-            connection.rollback()
 
 
 @pytest.fixture(scope="module")
