@@ -8,6 +8,10 @@
   revision, never half-way through one.
 - ``lock_timeout`` makes a revision give up quickly instead of queueing behind (and blocking
   everything behind it) a long-running transaction.
+- From revision 0020 on, revisions run as the NOLOGIN owner role ``ignition_owner`` (SET ROLE,
+  when the login is a member: a superuser is), so what they create belongs to it. The check
+  runs before the first revision and after each one, online and in ``--sql`` output alike; a
+  revision that needs the login's own rights (0020's downgrade) starts with RESET ROLE.
 - Functions, views and triggers are compared by sqlalchemy-declarative-extensions, enums by
   alembic-postgresql-enum; the import's ``d1import`` schema is outside the comparison.
 - The models and the comparison plugins are loaded only when something compares (check,
@@ -85,6 +89,29 @@ LOCK_TIMEOUT = os.environ.get("MIGRATION_LOCK_TIMEOUT", "5s")
 LOCK_WAIT_SECONDS = float(os.environ.get("MIGRATION_LOCK_WAIT", "600"))
 EXCLUDED_SCHEMAS = {"d1import"}
 
+# Run as the owner role once revision 0020 has made it the owner of the schema (and the login
+# may); before that, as the login. Plain SQL, so ``--sql`` output does the same under psql.
+BECOME_OWNER = """DO $$
+DECLARE
+    v_version text;
+BEGIN
+    IF to_regclass('alembic_version') IS NOT NULL
+       AND EXISTS (SELECT FROM pg_roles WHERE rolname = 'ignition_owner')
+       AND pg_has_role(session_user, 'ignition_owner', 'MEMBER') THEN
+        EXECUTE 'SELECT max(version_num) FROM alembic_version' INTO v_version;
+    END IF;
+    IF v_version >= '0020' THEN
+        SET ROLE ignition_owner;
+    ELSE
+        RESET ROLE;
+    END IF;
+END
+$$"""
+
+
+def become_owner_after_each_revision(ctx: MigrationContext, **kwargs: Any) -> None:
+    ctx.execute(BECOME_OWNER)
+
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
@@ -130,6 +157,7 @@ def _configure(**kwargs: Any) -> None:
         compare_server_default=True,
         include_object=include_object,
         process_revision_directives=order_entity_ops,
+        on_version_apply=become_owner_after_each_revision,
         **kwargs,
     )
 
@@ -140,8 +168,10 @@ def run_migrations_offline() -> None:
     _configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
     context.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
     context.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    context.execute(BECOME_OWNER)
     with context.begin_transaction():
         context.run_migrations()
+    context.execute("RESET ROLE")
     context.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
 
 
@@ -176,6 +206,7 @@ def _run_locked(connection: Connection) -> None:
     # Set lock_timeout only now: waiting for another run is expected, waiting behind the app
     # is not.
     connection.execute(text("SELECT set_config('lock_timeout', :t, false)"), {"t": LOCK_TIMEOUT})
+    connection.execute(text(BECOME_OWNER))
     if not caller_transaction:
         connection.commit()
     try:
@@ -187,6 +218,7 @@ def _run_locked(connection: Connection) -> None:
             connection.rollback()
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
         connection.execute(text("RESET lock_timeout"))
+        connection.execute(text("RESET ROLE"))
         if not caller_transaction:
             connection.commit()
 

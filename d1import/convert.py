@@ -188,7 +188,7 @@ def to_hex_bytea(value: Any) -> Any:
 
 
 def to_token_hash(value: Any) -> Any:
-    """The SHA-256 of a session token; the token itself goes nowhere."""
+    """The SHA-256 of a session or sign-in token; the token itself goes nowhere."""
     if _blank(value):
         return None
     raw = value if isinstance(value, bytes) else str(value).encode("utf-8")

@@ -46,12 +46,17 @@ RENAMED: dict[tuple[str, str], tuple[str, str]] = {
         "only the SHA-256 of the session token is stored; the raw token never reaches Postgres",
     ),
     ("sessions", "expires"): ("expires_at", "timestamp columns end in _at"),
+    ("verification_tokens", "token"): (
+        "token_hash",
+        "only the SHA-256 of the sign-in token is stored, as for sessions",
+    ),
     ("verification_tokens", "expires"): ("expires_at", "timestamp columns end in _at"),
 }
 
 # Conversions the Postgres column type alone does not decide.
 CONVERSIONS: dict[tuple[str, str], str] = {
     ("sessions", "sessionToken"): "sha256_of_token",
+    ("verification_tokens", "token"): "sha256_of_token",
     ("reference_tracks", "sha256"): "hex_to_bytea",
     ("glossary_terms", "related_terms"): "comma_list",
     ("points_ledger", "event_id"): "uuid_loose",

@@ -90,6 +90,8 @@ LATER: dict[str, Created] = {
     ),
     "0018": _c("feedback notifications admin_audit_log access_requests db_metadata", "", ""),
     "0019": _c("", "app_user_id app_is_service app_may_act_for", ""),  # roles, grants, RLS
+    "0020": _c("", "ensure_row_level_security", ""),  # owner role, RLS everywhere
+    "0021": _c("", "", ""),  # signed identity: session tokens, ignition_service
 }
 
 MANIFEST: dict[str, Created] = {**CHECKPOINT, **LATER}

@@ -100,12 +100,13 @@ class Session(Base):
 
 
 class VerificationToken(Base):
-    """Email sign-in / verification tokens (as the auth library hashes them)."""
+    """Email sign-in / verification tokens: only the SHA-256 of the token is stored, and only
+    the service role may read or write them (revision 0021)."""
 
     __tablename__ = "verification_tokens"
 
     identifier: Mapped[str] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(primary_key=True, unique=True)
+    token_hash: Mapped[bytes] = mapped_column(primary_key=True, unique=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

@@ -24,6 +24,7 @@ from tests.support import ROOT, engine_for, run_alembic
 
 UPPER_UUID = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
 RAW_TOKEN = "raw-session-token-must-never-leave-d1"
+RAW_SIGN_IN_TOKEN = "raw-sign-in-token-must-never-leave-d1"
 LONG_TEXT = "long " * 20_000
 TRICKY_TEXT = 'it\'s "quoted"\nsecond line\n\ttab, emoji 🎉, nul-free'
 
@@ -99,6 +100,12 @@ def scenario(path: Path) -> Path:
         id="sess_1",
         sessionToken=RAW_TOKEN,
         userId="user_ada",
+        expires="2099-01-01T00:00:00Z",
+    )
+    d1.add(
+        "verification_tokens",
+        identifier="ada@example.org",
+        token=RAW_SIGN_IN_TOKEN,
         expires="2099-01-01T00:00:00Z",
     )
     # wallet disagreeing with the ledger (loaded as is), and a negative wallet
@@ -328,11 +335,14 @@ def test_session_tokens_reach_postgres_only_as_their_hash(
     report_dir = tmp_path / "report"
     completed = import_cli(source, head_db, report_dir)
     assert completed.returncode == 0, completed.stderr
-    secrets = [RAW_TOKEN, "secret-access", "secret-refresh"]
+    secrets = [RAW_TOKEN, RAW_SIGN_IN_TOKEN, "secret-access", "secret-refresh"]
     with seeded.connect() as connection:
         assert bytes(connection.execute(text("SELECT token_hash FROM sessions")).scalar_one()) == (
             hashlib.sha256(RAW_TOKEN.encode()).digest()
         )
+        assert bytes(
+            connection.execute(text("SELECT token_hash FROM verification_tokens")).scalar_one()
+        ) == (hashlib.sha256(RAW_SIGN_IN_TOKEN.encode()).digest())
         for schema, table in connection.execute(
             text(
                 "SELECT table_schema, table_name FROM information_schema.tables "
@@ -345,6 +355,7 @@ def test_session_tokens_reach_postgres_only_as_their_hash(
                 )
             ).scalar_one()
             assert RAW_TOKEN not in dump, f"{schema}.{table}"
+            assert RAW_SIGN_IN_TOKEN not in dump, f"{schema}.{table}"
     everything_written = (
         completed.stdout
         + completed.stderr
