@@ -1,51 +1,99 @@
-"""Acting as a user: every transaction of an app session says who it acts for.
+"""Acting as a user, or as the service: every transaction of a session says which, with proof.
 
-Row-level security (revision 0019) shows the ``ignition_app`` role only the rows of the user in
-``app.user_id``, and the money functions act only for that user. Set it through these helpers
-rather than by hand, so no code path forgets it:
+Row-level security (revisions 0019, 0021) shows ``ignition_app`` only the rows of the user
+whose unexpired session token the transaction presents (``app.session_token``; the database
+hashes it and looks it up), and the money functions act only for that user. Service work (sign
+up, sign in, admin tools, jobs) runs on a login granted ``ignition_service``. Use these helpers
+rather than setting anything by hand, so no code path forgets it:
 
-    with acting_as(engine, user_id) as session:      # every transaction: SET LOCAL app.user_id
-        session.scalars(select(Habit)).all()         # only this user's habits
+    engine = pooled_engine(url)                        # resets each connection on return
+    with acting_as(engine, request.session_token) as session:
+        session.scalars(select(Habit)).all()           # only this user's habits
 
-    with as_service(engine) as session:              # explicit: may act for any user
+    with as_service(service_engine) as session:        # the login must be granted the role
         session.execute(text("SELECT award_coins(:u, 10, 'bonus')"), {"u": someone})
+
+At the start of every transaction both helpers set, LOCAL to it, the role and the token:
+``acting_as`` presents the token, ``as_service`` runs ``SET LOCAL ROLE ignition_service`` and
+clears the token. A session in AUTOCOMMIT is refused: SET LOCAL would end with the statement.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import ConnectionPoolEntry
 
-ACTING_USER = "acting_user_id"
-SERVICE = "service_context"
+SESSION_TOKEN = "ignition_session_token"
+SERVICE = "ignition_service"
+SERVICE_ROLE = "ignition_service"
+
+
+class AutocommitRefused(RuntimeError):
+    """The acting context is SET LOCAL per transaction: AUTOCOMMIT would drop it at once."""
 
 
 @event.listens_for(Session, "after_begin")
-def _set_acting_user(session: Session, transaction: SessionTransaction, connection: Any) -> None:
+def _set_acting_context(session: Session, transaction: SessionTransaction, connection: Any) -> None:
     """At the start of every transaction: SET LOCAL the context the session carries."""
-    user_id = session.info.get(ACTING_USER)
-    if user_id is not None:
-        connection.execute(
-            text("SELECT set_config('app.user_id', :user_id, true)"), {"user_id": str(user_id)}
+    service = bool(session.info.get(SERVICE))
+    token = session.info.get(SESSION_TOKEN)
+    if not service and token is None:
+        return
+    if getattr(connection.connection.dbapi_connection, "autocommit", False):
+        raise AutocommitRefused(
+            "acting_as / as_service need transactions: the context is SET LOCAL to each one, "
+            "and this connection is in AUTOCOMMIT"
         )
-    if session.info.get(SERVICE):
-        connection.execute(text("SELECT set_config('app.service_context', 'on', true)"))
+    if service:
+        connection.execute(text(f"SET LOCAL ROLE {SERVICE_ROLE}"))
+    connection.execute(
+        text("SELECT set_config('app.session_token', :token, true)"),
+        {"token": "" if service else token},
+    )
 
 
 @contextmanager
-def acting_as(bind: Engine, user_id: uuid.UUID, **kwargs: Any) -> Iterator[Session]:
-    """A session whose every transaction acts for ``user_id``."""
-    with Session(bind, info={ACTING_USER: user_id}, **kwargs) as session:
+def acting_as(bind: Engine, session_token: str, **kwargs: Any) -> Iterator[Session]:
+    """A session whose every transaction acts for the user of ``session_token`` (the raw
+    token of the request's session, as the browser holds it)."""
+    if not session_token:
+        raise ValueError("acting_as needs the request's session token; it was empty")
+    with Session(bind, info={SESSION_TOKEN: session_token}, **kwargs) as session:
         yield session
 
 
 @contextmanager
 def as_service(bind: Engine, **kwargs: Any) -> Iterator[Session]:
-    """A session in service context: it may act for any user. Use it where that is the point."""
+    """A session in the service role: it may act for any user. Its login must be granted
+    ``ignition_service``; use it where that is the point."""
     with Session(bind, info={SERVICE: True}, **kwargs) as session:
         yield session
+
+
+def pooled_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine whose connections are reset (``DISCARD ALL``: settings, role, prepared
+    statements, temporary tables) when they go back to the pool, so nothing one checkout set
+    at session level (``SET app.session_token``, ``SET ROLE``) reaches the next."""
+    engine = create_engine(url, pool_reset_on_return=None, **kwargs)
+
+    @event.listens_for(engine, "reset")
+    def _discard_all(dbapi_connection: Any, record: ConnectionPoolEntry, reset_state: Any) -> None:
+        dbapi_connection.rollback()
+        if reset_state.terminate_only:
+            return
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("DISCARD ALL")
+            cursor.close()
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return engine

@@ -78,7 +78,12 @@ OWN_ROWS = (
     "workouts",
 )
 # Tables whose rows are shared (user_id NULL) or the user's own: (table, visible also if public)
-SHARED = (("exercises", False), ("quests", False), ("plan_templates", True), ("infobase_entries", True))
+SHARED = (
+    ("exercises", False),
+    ("quests", False),
+    ("plan_templates", True),
+    ("infobase_entries", True),
+)
 # Tables without a user_id that hang off a parent: (table, parent, foreign key column)
 CHILDREN = (
     ("goal_milestones", "goals", "goal_id"),
@@ -124,7 +129,9 @@ SERVICE_SELECT = (
     "available_market_items, user_unredeemed_purchases, market_stats, todays_events, "
     "this_weeks_events, user_available_quests, quest_completion_stats"
 )
-SESSION_COLUMNS_FOR_APP = "id, user_id, expires_at, ip_address, user_agent, created_at, last_active_at"
+SESSION_COLUMNS_FOR_APP = (
+    "id, user_id, expires_at, ip_address, user_agent, created_at, last_active_at"
+)
 
 
 def upgrade() -> None:
@@ -169,9 +176,7 @@ ALTER TABLE verification_tokens RENAME COLUMN token TO token_hash""")
             f"USING ({visible} OR user_id = (SELECT app_user_id()))"
         )
         op.execute(f"ALTER POLICY {table}_own_rows_insert ON {table} WITH CHECK {OWN}")
-        op.execute(
-            f"ALTER POLICY {table}_own_rows_update ON {table} USING {OWN} WITH CHECK {OWN}"
-        )
+        op.execute(f"ALTER POLICY {table}_own_rows_update ON {table} USING {OWN} WITH CHECK {OWN}")
         op.execute(f"ALTER POLICY {table}_own_rows_delete ON {table} USING {OWN}")
     op.execute(
         "ALTER POLICY users_own_row ON users "
