@@ -93,10 +93,10 @@ def test_cleanup_functions_remove_only_expired_rows(head_engine: Engine) -> None
             )
             connection.execute(
                 text(
-                    "INSERT INTO verification_tokens (identifier, token, expires_at) "
-                    "VALUES ('a@b.c', :t, now() + CAST(:o AS interval))"
+                    "INSERT INTO verification_tokens (identifier, token_hash, expires_at) "
+                    "VALUES ('a@b.c', :h, now() + CAST(:o AS interval))"
                 ),
-                {"t": token, "o": offset},
+                {"h": hashlib.sha256(token.encode()).digest(), "o": offset},
             )
     with head_engine.begin() as connection:
         assert connection.execute(text("SELECT cleanup_expired_sessions()")).scalar_one() == 1
@@ -106,9 +106,9 @@ def test_cleanup_functions_remove_only_expired_rows(head_engine: Engine) -> None
         )
         assert connection.execute(text("SELECT cleanup_expired_sessions()")).scalar_one() == 0
         remaining = (
-            connection.execute(text("SELECT token FROM verification_tokens")).scalars().all()
+            connection.execute(text("SELECT token_hash FROM verification_tokens")).scalars().all()
         )
-    assert remaining == ["new"]
+    assert [bytes(h) for h in remaining] == [hashlib.sha256(b"new").digest()]
 
 
 def test_views_report_roles_and_session_counts(head_engine: Engine) -> None:

@@ -117,6 +117,7 @@ BEGIN
     END LOOP;
 END;
 $$""")
+    op.execute("REVOKE EXECUTE ON FUNCTION ensure_row_level_security() FROM ignition_app")
     # Everything in public passes to the owner role (indexes and owned sequences follow their
     # table; objects of extensions stay where they are).
     op.execute("""
