@@ -24,11 +24,12 @@ from __future__ import annotations
 import os
 import time
 from logging.config import fileConfig
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from alembic import context
 from alembic.operations import ops
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.util import CommandError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
@@ -109,7 +110,9 @@ END
 $$"""
 
 
-def become_owner_after_each_revision(ctx: MigrationContext, **kwargs: Any) -> None:
+def become_owner_after_each_revision(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
     ctx.execute(BECOME_OWNER)
 
 

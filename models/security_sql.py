@@ -18,10 +18,14 @@ from models.sql import declare_function
 
 APP_USER_ID = declare_function(
     "app_user_id",
-    "SELECT s.user_id FROM sessions s WHERE s.token_hash = sha256(convert_to(NULLIF("
-    "current_setting('app.session_token', true), ''), 'UTF8')) AND s.expires_at > now()",
+    """
+BEGIN
+    RETURN (SELECT s.user_id FROM sessions s
+            WHERE s.token_hash = sha256(convert_to(NULLIF(current_setting('app.session_token', true), ''), 'UTF8'))
+              AND s.expires_at > now());
+END;
+""",
     returns="uuid",
-    language="sql",
     security_definer=True,
     volatility=FunctionVolatility.STABLE,
 )

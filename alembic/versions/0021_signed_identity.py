@@ -4,9 +4,9 @@ Revision ID: 0021
 Revises: 0020
 Create Date: 2026-11-22
 
-- ``app_user_id()`` is SECURITY DEFINER: the acting user is the owner of the unexpired
-  session whose token hash is the SHA-256 of ``app.session_token`` (the request's raw session
-  token, ``SET LOCAL`` per transaction), else NULL. ``app.user_id`` means nothing any more.
+- ``app_user_id()`` is SECURITY DEFINER (plpgsql, so its plan is cached): the acting user is
+  the owner of the unexpired session whose token hash is the SHA-256 of ``app.session_token``
+  (the request's raw session token, ``SET LOCAL`` per transaction), else NULL. ``app.user_id`` means nothing any more.
 - ``app_is_service()``: the login (``session_user``, which SET ROLE and settings cannot change)
   is a member of ``ignition_service`` or ``ignition_owner`` (a superuser is both).
   ``app.service_context`` means nothing any more. ``app_may_act_for`` is unchanged.
@@ -136,7 +136,13 @@ SESSION_COLUMNS_FOR_APP = (
 
 def upgrade() -> None:
     op.execute("""
-CREATE OR REPLACE FUNCTION app_user_id() RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$SELECT s.user_id FROM sessions s WHERE s.token_hash = sha256(convert_to(NULLIF(current_setting('app.session_token', true), ''), 'UTF8')) AND s.expires_at > now()$$""")
+CREATE OR REPLACE FUNCTION app_user_id() RETURNS uuid LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN (SELECT s.user_id FROM sessions s
+            WHERE s.token_hash = sha256(convert_to(NULLIF(current_setting('app.session_token', true), ''), 'UTF8'))
+              AND s.expires_at > now());
+END;
+$$""")
     op.execute("""
 CREATE OR REPLACE FUNCTION app_is_service() RETURNS boolean LANGUAGE sql STABLE AS $$SELECT pg_has_role(session_user, 'ignition_service', 'MEMBER') OR pg_has_role(session_user, 'ignition_owner', 'MEMBER')$$""")
 
@@ -148,6 +154,7 @@ ALTER TABLE verification_tokens ALTER COLUMN token TYPE bytea USING sha256(conve
 -- squawk-ignore renaming-column
 ALTER TABLE verification_tokens RENAME COLUMN token TO token_hash""")
     op.execute(
+        "-- squawk-ignore renaming-object\n"
         "ALTER TABLE verification_tokens "
         "RENAME CONSTRAINT verification_tokens_token_key TO verification_tokens_token_hash_key"
     )
