@@ -22,8 +22,9 @@ VERSIONS = ROOT / "alembic" / "versions"
 SHARED = Path(os.environ.get("IGNITION_SHARED_DIR", ROOT.parent / "shared"))
 
 
-# Tests connect as the owner in service context: the money functions then act for any user
-# (tests/test_security.py connects as ignition_app / ignition_readonly instead).
+# Tests connect as the superuser, which may act for any user: from revision 0021 because
+# app_is_service() looks at the login (a superuser is a member of ignition_service), before it
+# through this setting (tests/acting.py becomes ignition_app / ignition_readonly instead).
 SERVICE_CONTEXT = {"options": "-c app.service_context=on"}
 
 
