@@ -90,6 +90,11 @@ LATER: dict[str, Created] = {
     ),
     "0018": _c("feedback notifications admin_audit_log access_requests db_metadata", "", ""),
     "0019": _c("", "app_user_id app_is_service app_may_act_for", ""),  # roles, grants, RLS
+    "0020": _c("", "", ""),  # points_ledger (user_id, idempotency_key), CONCURRENTLY
+    "0021": _c("", "", ""),  # idempotency keys per user and typed
+    "0022": _c(  # no minting: game actions only
+        "", "pause_focus_session resume_focus_session abandon_focus_session advance_quest", ""
+    ),
 }
 
 MANIFEST: dict[str, Created] = {**CHECKPOINT, **LATER}
