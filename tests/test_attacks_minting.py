@@ -109,11 +109,6 @@ def world(head_db: URL) -> Iterator[World]:
     yield from make_world(head_db)
 
 
-def totals(connection: Connection, user: uuid.UUID) -> tuple[int, int, int]:
-    """Ledger rows, coins and XP of ``user`` (as the app sees its own rows)."""
-    return ledger_totals(connection, user)
-
-
 def owner_session(owner: Engine, user: uuid.UUID, seconds: int, *, run_out: bool) -> uuid.UUID:
     """A focus session started by the game; ``run_out`` backdates it so its time has run."""
     with owner.begin() as connection:
@@ -246,7 +241,7 @@ def test_raw_movers_are_not_executable(shared: World, sql: str) -> None:
 
 
 def test_every_app_function_refuses_to_act_for_another_user(shared: World) -> None:
-    refused, checked = [], 0
+    allowed, checked = [], 0
     with as_role(shared.app, APP, shared.a) as connection:
         for function in app_functions(connection):
             if not function.volatile or "p_user_id" not in dict(function.arguments):
@@ -258,9 +253,9 @@ def test_every_app_function_refuses_to_act_for_another_user(shared: World) -> No
             error = attempt(connection, function.call_sql(), params)
             checked += 1
             if error is None or getattr(error.orig, "pgcode", None) != "42501":
-                refused.append(f"{function.signature}: {error}")
+                allowed.append(f"{function.signature}: {error}")
     assert checked >= 8
-    assert not refused, refused
+    assert not allowed, allowed
 
 
 def test_every_app_function_pays_nothing_for_out_of_range_arguments(shared: World) -> None:
@@ -269,7 +264,7 @@ def test_every_app_function_pays_nothing_for_out_of_range_arguments(shared: Worl
     no focus session longer than the bound may start."""
     paid, tried = [], 0
     with as_role(shared.app, APP, shared.a) as connection:
-        before = totals(connection, shared.a)
+        before = ledger_totals(connection, shared.a)
         for function in app_functions(connection):
             for position, (name, type_) in enumerate(function.arguments):
                 values = [shared.b] if name == "p_user_id" else HOSTILE.get(type_, [None])
@@ -281,9 +276,9 @@ def test_every_app_function_pays_nothing_for_out_of_range_arguments(shared: Worl
                     params[f"a{position}"] = value
                     attempt(connection, function.call_sql(), params)
                     tried += 1
-                    if totals(connection, shared.a) != before:
+                    if ledger_totals(connection, shared.a) != before:
                         paid.append(f"{function.signature} with {name} = {value!r:.40}")
-                        before = totals(connection, shared.a)
+                        before = ledger_totals(connection, shared.a)
         longest = connection.execute(
             text("SELECT max(duration) FROM focus_sessions WHERE user_id = :u"), {"u": shared.a}
         ).scalar()
@@ -310,7 +305,7 @@ def test_focus_duration_is_bounded(shared: World, seconds: int | None) -> None:
 
 def test_completing_before_the_time_has_run_pays_nothing(shared: World) -> None:
     with as_role(shared.app, APP, shared.a) as connection:
-        before = totals(connection, shared.a)
+        before = ledger_totals(connection, shared.a)
         session = call(connection, "SELECT * FROM start_focus_session(:u, 14400)", u=shared.a)
         for step in ("pause", "resume"):  # pausing and resuming does not shorten it
             call(
@@ -324,7 +319,7 @@ def test_completing_before_the_time_has_run_pays_nothing(shared: World) -> None:
                 text("SELECT complete_focus_session(:u, :s)"), {"u": shared.a, "s": session["id"]}
             )
         assert sqlstate(exc) == "P0001"
-        assert totals(connection, shared.a) == before
+        assert ledger_totals(connection, shared.a) == before
 
 
 def test_a_paused_session_cannot_be_completed(world: World) -> None:
@@ -365,13 +360,13 @@ def test_a_run_session_pays_once_and_its_streak_day_is_today_in_utc(world: World
     with as_role(world.app, APP, world.a) as connection:
         # a time zone 14 hours ahead would make CURRENT_DATE tomorrow for half the day
         connection.execute(text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))
-        before = totals(connection, world.a)
+        before = ledger_totals(connection, world.a)
         for _ in range(3):
             done = call(
                 connection, "SELECT * FROM complete_focus_session(:u, :s)", u=world.a, s=session
             )
         assert (done["xp_awarded"], done["coins_awarded"]) == (240, 48)
-        after = totals(connection, world.a)
+        after = ledger_totals(connection, world.a)
         assert (after[0] - before[0], after[1] - before[1], after[2] - before[2]) == (2, 48, 240)
         day, today = connection.execute(
             text(
@@ -417,7 +412,7 @@ def test_habit_target_cannot_be_raised_mid_way(shared: World) -> None:
 @pytest.mark.parametrize("how", ["huge target", "many habits", "delete and recreate"])
 def test_habit_farming_pays_at_most_the_daily_cap(shared: World, how: str) -> None:
     with as_role(shared.app, APP, shared.a) as connection:
-        before = totals(connection, shared.a)
+        before = ledger_totals(connection, shared.a)
         if how == "huge target":
             habit = new_habit(connection, shared.a, 1000000)
             for _ in range(HABIT_PAY_PER_DAY + 10):
@@ -428,7 +423,7 @@ def test_habit_farming_pays_at_most_the_daily_cap(shared: World, how: str) -> No
                 call(connection, "SELECT * FROM complete_habit(:u, :h)", u=shared.a, h=habit)
                 if how == "delete and recreate":
                     connection.execute(text("DELETE FROM habits WHERE id = :h"), {"h": habit})
-        after = totals(connection, shared.a)
+        after = ledger_totals(connection, shared.a)
     assert after[2] - before[2] == HABIT_PAY_PER_DAY * 5
     assert after[1] == before[1]
 
@@ -454,7 +449,7 @@ def test_habit_logs_are_written_by_the_game_only(shared: World, sql: str) -> Non
 
 def test_quest_progress_takes_one_step_per_call_and_pays_once(shared: World) -> None:
     with as_role(shared.app, APP, shared.a) as connection:
-        before = totals(connection, shared.a)
+        before = ledger_totals(connection, shared.a)
         call(connection, "SELECT * FROM accept_universal_quest(:u, :q)", u=shared.a, q=shared.quest)
         with (
             pytest.raises(DBAPIError, match="not completed yet"),
@@ -475,7 +470,7 @@ def test_quest_progress_takes_one_step_per_call_and_pays_once(shared: World) -> 
             connection.execute(
                 text("SELECT claim_quest_rewards(:u, :q)"), {"u": shared.a, "q": shared.quest}
             )
-        after = totals(connection, shared.a)
+        after = ledger_totals(connection, shared.a)
     assert (after[1] - before[1], after[2] - before[2]) == (20, 50)
 
 
