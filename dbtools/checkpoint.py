@@ -92,6 +92,11 @@ LATER: dict[str, Created] = {
     "0019": _c("", "app_user_id app_is_service app_may_act_for", ""),  # roles, grants, RLS
     "0020": _c("", "ensure_row_level_security", ""),  # owner role, RLS everywhere
     "0021": _c("", "", ""),  # signed identity: session tokens, ignition_service
+    "0022": _c("", "", ""),  # points_ledger (user_id, idempotency_key), CONCURRENTLY
+    "0023": _c("", "", ""),  # idempotency keys per user and typed
+    "0024": _c(  # no minting: game actions only
+        "", "pause_focus_session resume_focus_session abandon_focus_session advance_quest", ""
+    ),
 }
 
 MANIFEST: dict[str, Created] = {**CHECKPOINT, **LATER}

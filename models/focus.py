@@ -1,5 +1,7 @@
 """Focus sessions (revision 0003). A user has at most one session in progress (active or
-paused): the partial unique index ``focus_sessions_one_in_progress_key`` says so."""
+paused): the partial unique index ``focus_sessions_one_in_progress_key`` says so. The app
+reads both tables; only the focus functions write them (start, pause, resume, abandon,
+complete: ``models.focus_sql``), so a session cannot be backdated to pay early."""
 
 from __future__ import annotations
 

@@ -156,7 +156,13 @@ class PointsLedger(Base):
     """One row per movement of coins, XP or skill stars (spending is negative coins)."""
 
     __tablename__ = "points_ledger"
-    __table_args__ = (Index(None, "event_type", "event_id"),)
+    __table_args__ = (
+        Index(None, "event_type", "event_id"),
+        # A user's keys: one user's key never blocks another's (revisions 0022, 0023).
+        Index(
+            "points_ledger_user_id_idempotency_key_key", "user_id", "idempotency_key", unique=True
+        ),
+    )
 
     id: Mapped[UUIDPk]
     user_id: Mapped[OwnerId]
@@ -167,7 +173,7 @@ class PointsLedger(Base):
     skill_stars: Mapped[ZeroByDefault]
     skill_key: Mapped[str | None]
     reason: Mapped[str | None]
-    idempotency_key: Mapped[str | None] = mapped_column(unique=True)
+    idempotency_key: Mapped[str | None]
     created_at: Mapped[CreatedAt] = mapped_column(index=True)
 
 

@@ -3,13 +3,19 @@
 Contract (tests/test_gamification.py):
 - ``award_xp``/``award_coins``/``spend_coins`` lock the user's wallet row, write exactly one
   ``points_ledger`` row and update the wallet in the caller's transaction, and return that
-  ledger row. A repeated ``p_idempotency_key`` returns the earlier row and writes nothing, even
-  when the two calls race; a key used by another user is an error (SQLSTATE 23505).
+  ledger row. Idempotency keys belong to the user (``UNIQUE (user_id, idempotency_key)``,
+  revision 0023): a repeated key with the same kind and amount returns the earlier row and
+  writes nothing, even when the two calls race; the same key with another kind (award_xp,
+  award_coins, spend_coins) or amount is an error (SQLSTATE 23505); another user's keys
+  never matter.
+- These are the raw movers: only the game actions (SECURITY DEFINER, revision 0024) and
+  service code call them; ``ignition_app`` may not.
 - ``spend_coins`` with too few coins raises SQLSTATE P0001 "insufficient coins: balance B,
   needed N" and changes nothing; coins never go below zero.
 - Amounts must be positive (SQLSTATE 22023 otherwise).
 - ``update_streak``: the same day (or an earlier one) is a no-op, the next day extends the
-  streak, a gap restarts it at 1; ``longest_streak`` keeps the best.
+  streak, a gap restarts it at 1; ``longest_streak`` keeps the best. A day after today (UTC)
+  is refused (22023).
 """
 
 from __future__ import annotations
@@ -49,23 +55,20 @@ BEGIN
     INSERT INTO user_wallet (user_id) VALUES (p_user_id) ON CONFLICT (user_id) DO NOTHING;
     SELECT * INTO v_wallet FROM user_wallet WHERE user_id = p_user_id FOR UPDATE;
     IF p_idempotency_key IS NOT NULL THEN
-        SELECT * INTO v_entry FROM points_ledger WHERE idempotency_key = p_idempotency_key;
+        SELECT * INTO v_entry FROM points_ledger
+        WHERE user_id = p_user_id AND idempotency_key = p_idempotency_key;
         IF FOUND THEN
-            IF v_entry.user_id <> p_user_id THEN
-                RAISE EXCEPTION 'idempotency key % was already used for another user', p_idempotency_key
-                    USING ERRCODE = 'unique_violation';
+            IF v_entry.xp <> p_amount OR v_entry.coins <> 0 THEN
+                RAISE EXCEPTION 'idempotency key % was already used for another movement (coins %, xp %), not award_xp %', p_idempotency_key, v_entry.coins, v_entry.xp, p_amount
+                    USING ERRCODE = 'unique_violation',
+                          HINT = 'A key names one movement: use a new key for a different one.';
             END IF;
             RETURN v_entry;
         END IF;
     END IF;
     INSERT INTO points_ledger (user_id, event_type, event_id, xp, reason, idempotency_key)
     VALUES (p_user_id, p_event_type, p_event_id, p_amount, p_reason, p_idempotency_key)
-    ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING * INTO v_entry;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'idempotency key % was already used for another user', p_idempotency_key
-            USING ERRCODE = 'unique_violation';
-    END IF;
     v_wallet.xp := v_wallet.xp + p_amount;
     WHILE v_wallet.xp >= v_wallet.xp_to_next_level LOOP
         v_wallet.level := v_wallet.level + 1;
@@ -101,23 +104,20 @@ BEGIN
     INSERT INTO user_wallet (user_id) VALUES (p_user_id) ON CONFLICT (user_id) DO NOTHING;
     SELECT * INTO v_wallet FROM user_wallet WHERE user_id = p_user_id FOR UPDATE;
     IF p_idempotency_key IS NOT NULL THEN
-        SELECT * INTO v_entry FROM points_ledger WHERE idempotency_key = p_idempotency_key;
+        SELECT * INTO v_entry FROM points_ledger
+        WHERE user_id = p_user_id AND idempotency_key = p_idempotency_key;
         IF FOUND THEN
-            IF v_entry.user_id <> p_user_id THEN
-                RAISE EXCEPTION 'idempotency key % was already used for another user', p_idempotency_key
-                    USING ERRCODE = 'unique_violation';
+            IF v_entry.coins <> p_amount OR v_entry.xp <> 0 THEN
+                RAISE EXCEPTION 'idempotency key % was already used for another movement (coins %, xp %), not award_coins %', p_idempotency_key, v_entry.coins, v_entry.xp, p_amount
+                    USING ERRCODE = 'unique_violation',
+                          HINT = 'A key names one movement: use a new key for a different one.';
             END IF;
             RETURN v_entry;
         END IF;
     END IF;
     INSERT INTO points_ledger (user_id, event_type, event_id, coins, reason, idempotency_key)
     VALUES (p_user_id, p_event_type, p_event_id, p_amount, p_reason, p_idempotency_key)
-    ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING * INTO v_entry;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'idempotency key % was already used for another user', p_idempotency_key
-            USING ERRCODE = 'unique_violation';
-    END IF;
     UPDATE user_wallet SET coins = coins + p_amount WHERE id = v_wallet.id;
     RETURN v_entry;
 END;
@@ -146,11 +146,13 @@ BEGIN
     END IF;
     SELECT * INTO v_wallet FROM user_wallet WHERE user_id = p_user_id FOR UPDATE;
     IF p_idempotency_key IS NOT NULL THEN
-        SELECT * INTO v_entry FROM points_ledger WHERE idempotency_key = p_idempotency_key;
+        SELECT * INTO v_entry FROM points_ledger
+        WHERE user_id = p_user_id AND idempotency_key = p_idempotency_key;
         IF FOUND THEN
-            IF v_entry.user_id <> p_user_id THEN
-                RAISE EXCEPTION 'idempotency key % was already used for another user', p_idempotency_key
-                    USING ERRCODE = 'unique_violation';
+            IF v_entry.coins <> -p_amount OR v_entry.xp <> 0 THEN
+                RAISE EXCEPTION 'idempotency key % was already used for another movement (coins %, xp %), not spend_coins %', p_idempotency_key, v_entry.coins, v_entry.xp, p_amount
+                    USING ERRCODE = 'unique_violation',
+                          HINT = 'A key names one movement: use a new key for a different one.';
             END IF;
             RETURN v_entry;
         END IF;
@@ -162,12 +164,7 @@ BEGIN
     END IF;
     INSERT INTO points_ledger (user_id, event_type, event_id, coins, reason, idempotency_key)
     VALUES (p_user_id, p_event_type, p_event_id, -p_amount, p_reason, p_idempotency_key)
-    ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING * INTO v_entry;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'idempotency key % was already used for another user', p_idempotency_key
-            USING ERRCODE = 'unique_violation';
-    END IF;
     UPDATE user_wallet SET coins = coins - p_amount WHERE id = v_wallet.id;
     RETURN v_entry;
 END;
@@ -194,6 +191,10 @@ BEGIN
         RAISE EXCEPTION 'not allowed to act for user %', p_user_id
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
+    IF p_activity_date IS NULL OR p_activity_date > (now() AT TIME ZONE 'UTC')::date THEN
+        RAISE EXCEPTION 'update_streak: activity date must be today (UTC) or earlier, got %', p_activity_date
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
     INSERT INTO user_streaks (user_id, streak_type) VALUES (p_user_id, p_streak_type)
     ON CONFLICT (user_id, streak_type) DO NOTHING;

@@ -29,7 +29,8 @@ class Habit(Base):
         HABIT_FREQUENCY, server_default=HabitFrequency.DAILY.value
     )
     target_count: Mapped[int] = mapped_column(server_default=text("1"))
-    """Completions per day that count; more on the same day are not counted again."""
+    """Completions per day that count; more on the same day are not counted again. Set when
+    the habit is created: the app may not change it afterwards (farming)."""
     icon: Mapped[str | None]
     color: Mapped[str | None]
     is_active: Mapped[TrueByDefault]

@@ -2,7 +2,11 @@
 
 - ``complete_habit`` logs a completion and awards 5 XP, unless the habit already has
   ``target_count`` completions that day (UTC): then it returns NULL and changes nothing, so
-  a double tap (or two racing taps) never double-counts.
+  a double tap (or two racing taps) never double-counts. A user is paid for at most 20 habit
+  completions a day (UTC, counted in the ledger, which the app cannot change): later ones are
+  logged and keep the streak but pay and count nothing, so new habits with huge targets farm
+  nothing. The app cannot change ``target_count`` after creating a habit, nor write
+  ``habit_logs`` (revision 0024).
 - ``update_goal_progress`` sets ``progress`` to the percentage of completed milestones
   (unchanged when the goal has none) and completes the goal at 100%.
 """
@@ -29,6 +33,7 @@ DECLARE
     v_log habit_logs;
     v_day date := (now() AT TIME ZONE 'UTC')::date;
     v_done integer;
+    v_paid integer;
 BEGIN
     IF NOT app_may_act_for(p_user_id) THEN
         RAISE EXCEPTION 'not allowed to act for user %', p_user_id
@@ -50,12 +55,17 @@ BEGIN
     INSERT INTO habit_logs (habit_id, user_id, notes)
     VALUES (p_habit_id, p_user_id, p_notes)
     RETURNING * INTO v_log;
-    PERFORM award_xp(p_user_id, 5, 'habit completed: ' || v_habit.name,
-                     'habit_log/' || v_log.id || '/xp', 'habit_log', v_log.id);
-    INSERT INTO user_progress (user_id) VALUES (p_user_id) ON CONFLICT (user_id) DO NOTHING;
-    UPDATE user_progress
-    SET habits_completed = habits_completed + 1, last_activity_at = now()
-    WHERE user_id = p_user_id;
+    SELECT count(*) INTO v_paid FROM points_ledger
+    WHERE user_id = p_user_id AND event_type = 'habit_log'
+      AND created_at >= v_day::timestamp AT TIME ZONE 'UTC';
+    IF v_paid < 20 THEN
+        PERFORM award_xp(p_user_id, 5, 'habit completed: ' || v_habit.name,
+                         'habit_log/' || v_log.id || '/xp', 'habit_log', v_log.id);
+        INSERT INTO user_progress (user_id) VALUES (p_user_id) ON CONFLICT (user_id) DO NOTHING;
+        UPDATE user_progress
+        SET habits_completed = habits_completed + 1, last_activity_at = now()
+        WHERE user_id = p_user_id;
+    END IF;
     PERFORM update_streak(p_user_id, 'habit:' || p_habit_id, v_day);
     RETURN v_log;
 END;

@@ -2,7 +2,10 @@
 
 - ``accept_universal_quest`` starts (or returns) the user's progress row on an active quest.
 - ``update_quest_progress`` adds to it, capped at the quest's target; reaching the target
-  completes it.
+  completes it. A raw mover: service code only.
+- ``advance_quest`` is the app's way: one step per call (through ``update_quest_progress``),
+  capped at the target. Rewards pay once per user and quest
+  ever, so the most a caller can take is each active quest's reward once.
 - ``claim_quest_rewards`` pays a completed quest's XP and coins exactly once (the awards are
   keyed by the progress row); a second claim raises SQLSTATE P0001 "already claimed".
 """
@@ -93,6 +96,23 @@ END;
 """,
     returns="user_quest_progress",
     parameters=("p_user_id uuid", "p_quest_id uuid", "p_increment integer DEFAULT 1"),
+    security_definer=True,
+)
+
+ADVANCE_QUEST = declare_function(
+    "advance_quest",
+    """
+BEGIN
+    IF NOT app_may_act_for(p_user_id) THEN
+        RAISE EXCEPTION 'not allowed to act for user %', p_user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+    END IF;
+    RETURN update_quest_progress(p_user_id, p_quest_id, 1);
+END;
+""",
+    returns="user_quest_progress",
+    parameters=("p_user_id uuid", "p_quest_id uuid"),
     security_definer=True,
 )
 

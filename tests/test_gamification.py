@@ -49,18 +49,38 @@ def test_xp_crossing_the_threshold_raises_the_level(conn: Connection) -> None:
 def test_repeated_idempotency_key_returns_the_earlier_row(conn: Connection) -> None:
     user = make_user(conn)
     first = call(conn, AWARD_COINS, u=user, n=10, k="bonus-1")
-    again = call(conn, AWARD_COINS, u=user, n=999, k="bonus-1")
+    again = call(conn, AWARD_COINS, u=user, n=10, k="bonus-1")
     assert again == first
     assert wallet(conn, user)[0] == 10
     assert ledger_totals(conn, user) == (1, 10, 0)
 
 
-def test_idempotency_key_of_another_user_is_refused(conn: Connection) -> None:
-    ada, bob = make_user(conn), make_user(conn)
-    call(conn, AWARD_COINS, u=ada, n=10, k="shared-key")
-    with pytest.raises(DBAPIError, match="already used for another user") as exc:
-        call(conn, AWARD_COINS, u=bob, n=10, k="shared-key")
+@pytest.mark.parametrize(
+    ("replay", "amount"),
+    [(AWARD_COINS, 999), (AWARD_XP, 10), (SPEND, 10), (AWARD_XP, 999)],
+    ids=["coins-other-amount", "xp-same-amount", "spend-same-amount", "xp-other-amount"],
+)
+def test_replay_with_another_kind_or_amount_is_refused(
+    conn: Connection, replay: str, amount: int
+) -> None:
+    user = make_user(conn)
+    call(conn, AWARD_COINS, u=user, n=10, k="bonus-1")
+    conn.commit()
+    with pytest.raises(DBAPIError, match="already used for another movement") as exc:
+        call(conn, replay, u=user, n=amount, k="bonus-1")
     assert sqlstate(exc) == "23505"
+    conn.rollback()
+    assert wallet(conn, user)[:2] == (10, 0)
+    assert ledger_totals(conn, user) == (1, 10, 0)
+
+
+def test_idempotency_keys_are_per_user(conn: Connection) -> None:
+    ada, bob = make_user(conn), make_user(conn)
+    ada_entry = call(conn, AWARD_COINS, u=ada, n=10, k="shared-key")
+    bob_entry = call(conn, AWARD_COINS, u=bob, n=7, k="shared-key")
+    assert (bob_entry["user_id"], bob_entry["coins"]) == (bob, 7)
+    assert ada_entry["id"] != bob_entry["id"]
+    assert (wallet(conn, ada)[0], wallet(conn, bob)[0]) == (10, 7)
 
 
 @pytest.mark.parametrize("function", ["award_xp", "award_coins", "spend_coins"])
@@ -127,6 +147,16 @@ def test_streak_extends_on_consecutive_days_and_resets_after_a_gap(conn: Connect
         row = call(conn, STREAK, u=user, d=when)
         assert (row["current_streak"], row["longest_streak"]) == (current, longest), when
     assert row["last_activity_date"] == day + timedelta(days=6)
+
+
+@pytest.mark.parametrize("days_ahead", [1, 365])
+def test_streak_refuses_a_day_after_today(conn: Connection, days_ahead: int) -> None:
+    user = make_user(conn)
+    today = conn.execute(text("SELECT (now() AT TIME ZONE 'UTC')::date")).scalar_one()
+    assert call(conn, STREAK, u=user, d=today)["current_streak"] == 1
+    with pytest.raises(DBAPIError, match=r"must be today \(UTC\) or earlier") as exc:
+        call(conn, STREAK, u=user, d=today + timedelta(days=days_ahead))
+    assert sqlstate(exc) == "22023"
 
 
 def test_gamification_summary_view(conn: Connection) -> None:

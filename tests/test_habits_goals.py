@@ -58,6 +58,21 @@ def test_a_habit_with_a_daily_target_counts_up_to_it(conn: Connection) -> None:
     assert wallet(conn, user)[1] == 15
 
 
+def test_habit_pay_is_capped_at_20_completions_a_day_per_user(conn: Connection) -> None:
+    user = make_user(conn)
+    habits = [make_habit(conn, user, target=15), make_habit(conn, user, target=15)]
+    for habit in habits:
+        for _ in range(15):
+            assert call(conn, COMPLETE_HABIT, u=user, h=habit)["habit_id"] == habit
+    assert sum(completions(conn, h) for h in habits) == 30  # every completion is logged
+    assert wallet(conn, user)[1] == 20 * 5  # but only 20 are paid
+    assert_wallet_matches_ledger(conn, user)
+    done = conn.execute(
+        text("SELECT habits_completed FROM user_progress WHERE user_id = :u"), {"u": user}
+    ).scalar_one()
+    assert done == 20
+
+
 def test_complete_habit_of_another_user_fails(conn: Connection) -> None:
     ada, bob = make_user(conn), make_user(conn)
     habit = make_habit(conn, ada)

@@ -13,6 +13,7 @@ from tests.factories import assert_wallet_matches_ledger, call, make_user, race,
 ACCEPT = "SELECT * FROM accept_universal_quest(:u, :q)"
 PROGRESS = "SELECT * FROM update_quest_progress(:u, :q, :n)"
 CLAIM = "SELECT * FROM claim_quest_rewards(:u, :q)"
+ADVANCE = "SELECT * FROM advance_quest(:u, :q)"
 
 
 def make_quest(connection: Connection, target: int = 3, active: bool = True) -> uuid.UUID:
@@ -37,6 +38,19 @@ def test_accept_then_progress_to_completion(conn: Connection) -> None:
     assert (row["status"], row["progress"], row["completed"]) == ("completed", 3, True)
     assert row["completed_at"] is not None
     assert call(conn, PROGRESS, u=user, q=quest, n=1)["progress"] == 3
+
+
+def test_advance_takes_one_step_per_call_up_to_the_target(conn: Connection) -> None:
+    user, quest = make_user(conn), make_quest(conn, target=2)
+    with pytest.raises(DBAPIError, match="has not accepted"):
+        call(conn, ADVANCE, u=user, q=quest)
+    conn.rollback()
+    user, quest = make_user(conn), make_quest(conn, target=2)
+    call(conn, ACCEPT, u=user, q=quest)
+    assert [call(conn, ADVANCE, u=user, q=quest)["progress"] for _ in range(4)] == [1, 2, 2, 2]
+    claimed = call(conn, CLAIM, u=user, q=quest)
+    assert claimed["rewards_claimed_at"] is not None
+    assert wallet(conn, user)[:2] == (10, 30)
 
 
 def test_inactive_or_missing_quests_cannot_be_accepted(conn: Connection) -> None:

@@ -30,9 +30,10 @@ MONEY = {
     "user_streaks",
     "user_wallet",
 }
-# What ignition_app may read but not write (money moves through functions; roles are granted
-# by the service).
-READ_ONLY_FOR_APP = MONEY | {"user_roles"}
+# What ignition_app may read but not write (money and progress move through functions; roles
+# are granted by the service).
+PROGRESS = {"focus_pause_state", "focus_sessions", "habit_logs", "user_achievements", "user_skills"}
+READ_ONLY_FOR_APP = MONEY | PROGRESS | {"user_roles"}
 # What ignition_app may only add to (revision 0021).
 INSERT_ONLY_FOR_APP = {"audit_log"}
 # The column a test may rewrite when it is not the first plain one (sessions: the app may
@@ -197,16 +198,19 @@ def test_without_an_acting_user_no_user_rows_are_visible(two_users: Any) -> None
 def test_money_moves_only_through_the_functions_and_only_for_oneself(two_users: Any) -> None:
     engine, a, b = two_users
     user_a, user_b = a["users"]["id"], b["users"]["id"]
+    quest = a["universal_quests"]["id"]
     with as_role(engine, "ignition_app", user_a) as connection:
         entry = connection.execute(
-            text("SELECT * FROM award_coins(:u, 5, 'x')"), {"u": user_a}
+            text("SELECT * FROM accept_universal_quest(:u, :q)"), {"u": user_a, "q": quest}
         ).one()
-        assert entry.coins == 5
+        assert entry.user_id == user_a
         with (
             pytest.raises(DBAPIError, match="not allowed to act for user") as exc,
             connection.begin_nested(),
         ):
-            connection.execute(text("SELECT * FROM spend_coins(:u, 1, 'x')"), {"u": user_b})
+            connection.execute(
+                text("SELECT * FROM accept_universal_quest(:u, :q)"), {"u": user_b, "q": quest}
+            )
         assert getattr(exc.value.orig, "pgcode", None) == "42501"
         with (
             pytest.raises(DBAPIError, match="permission denied for table user_wallet"),
@@ -227,9 +231,10 @@ def test_the_service_role_may_act_for_anyone(two_users: Any) -> None:
     engine, _, b = two_users
     with as_role(engine, "ignition_service") as connection:
         entry = connection.execute(
-            text("SELECT * FROM award_xp(:u, 3, 'admin bonus')"), {"u": b["users"]["id"]}
+            text("SELECT * FROM accept_universal_quest(:u, :q)"),
+            {"u": b["users"]["id"], "q": b["universal_quests"]["id"]},
         ).one()
-        assert entry.xp == 3
+        assert entry.user_id == b["users"]["id"]
         assert connection.execute(text("SELECT count(*) FROM users")).scalar_one() == 2
         assert connection.execute(text("SELECT count(*) FROM journal_entries")).scalar_one() == 2
 
