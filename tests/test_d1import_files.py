@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ from d1import.__main__ import main
 from d1import.dump import DumpError, replay, split_statements
 from d1import.run import run_import
 from d1import.source import Source, open_source
+from dbtools.server import server_from_env
 from tests.d1_fixture import D1Builder, write_dump
-from tests.support import ROOT
+from tests.support import ROOT, engine_for
 
+SERVER = server_from_env()
 # Every secret column of the fixture holds this (alphanumeric, so it can stand anywhere in SQL).
 TOKEN = "plantedSecretToken7f3a9c"
 
@@ -74,18 +76,19 @@ def session_line(lines: list[str]) -> int:
 
 
 def target_state(engine: Engine) -> dict[str, int]:
-    """Row counts of every table of the app and of the import's schema, and the schemas."""
+    """Row counts of every table of the app and of the import's schema, and the schemas (one
+    round trip: ``query_to_xml`` counts each table)."""
     with engine.connect() as connection:
-        tables = connection.execute(
-            text(
-                "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
-                "WHERE schemaname IN ('public', 'd1import') ORDER BY 1"
-            )
-        ).scalars()
-        counts = {
-            name: connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
-            for name in list(tables)
-        }
+        counts: dict[str, int] = dict(
+            connection.execute(
+                text(
+                    "SELECT schemaname || '.' || tablename, (xpath('/row/n/text()', "
+                    "query_to_xml(format('SELECT count(*) AS n FROM %I.%I', schemaname, "
+                    "tablename), false, true, '')))[1]::text::bigint FROM pg_tables "
+                    "WHERE schemaname IN ('public', 'd1import')"
+                )
+            ).all()
+        )
         schemas = connection.execute(text("SELECT count(*) FROM pg_namespace")).scalar_one()
     return counts | {"schemas": schemas}
 
@@ -168,7 +171,34 @@ class Operator:
 
 @pytest.fixture
 def operator(tmp_path: Path, seeded_db: URL, seeded_engine: Engine) -> Operator:
+    """An operator with a fresh target of their own."""
     return Operator(tmp_path, seeded_db, seeded_engine)
+
+
+@pytest.fixture(scope="module")
+def shared_target(pg_seeded_server: Any) -> Iterator[tuple[URL, Engine]]:
+    """One seeded target for the refusals of this module: each asserts that it wrote nothing,
+    so a refusal that did write fails its own test."""
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    name = f"{pg_seeded_server.dbname}_files"
+    with DatabaseJanitor(
+        user=SERVER.user,
+        host=SERVER.host,
+        port=SERVER.port,
+        dbname=name,
+        template_dbname=pg_seeded_server.template_dbname,
+        password=SERVER.password,
+    ):
+        url = SERVER.url(name)
+        with engine_for(url) as engine:
+            yield url, engine
+
+
+@pytest.fixture
+def refuser(tmp_path: Path, shared_target: tuple[URL, Engine]) -> Operator:
+    """An operator whose file is refused: the target is shared (see ``shared_target``)."""
+    return Operator(tmp_path, *shared_target)
 
 
 def assert_refused(
@@ -237,30 +267,30 @@ def hostile_statements(elsewhere: Path) -> dict[str, tuple[str, str]]:
 
 @pytest.mark.parametrize("case", list(hostile_statements(Path("/x"))))
 def test_a_dump_runs_only_what_wrangler_writes(
-    operator: Operator, capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
+    refuser: Operator, capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
 ) -> None:
-    statement, problem = hostile_statements(operator.elsewhere)[case]
+    statement, problem = hostile_statements(refuser.elsewhere)[case]
     lines = dump_lines(d1_file(tmp_path / "d1.sqlite"), tmp_path)
     at = session_line(lines)
-    dump = operator.inputs / "hostile.sql"
+    dump = refuser.inputs / "hostile.sql"
     dump.write_text("".join([*lines[:at], statement + "\n", *lines[at:]]))
     outcome = assert_refused(
-        operator, lambda: operator.in_process(capsys, dump), dump, f"line {at + 1}: "
+        refuser, lambda: refuser.in_process(capsys, dump), dump, f"line {at + 1}: "
     )
     assert problem in outcome.stderr
-    assert not (operator.elsewhere / "PWNED.db").exists()
+    assert not (refuser.elsewhere / "PWNED.db").exists()
 
 
 def test_the_issues_attach_dump_writes_no_file_as_a_process(
-    operator: Operator, tmp_path: Path
+    refuser: Operator, tmp_path: Path
 ) -> None:
-    statement, problem = hostile_statements(operator.elsewhere)["issue"]
+    statement, problem = hostile_statements(refuser.elsewhere)["issue"]
     lines = dump_lines(d1_file(tmp_path / "d1.sqlite"), tmp_path)
-    dump = operator.inputs / "hostile.sql"
+    dump = refuser.inputs / "hostile.sql"
     dump.write_text(statement + "\n" + "".join(lines))
-    outcome = assert_refused(operator, lambda: operator.process(dump), dump, "line 1: ")
+    outcome = assert_refused(refuser, lambda: refuser.process(dump), dump, "line 1: ")
     assert problem in outcome.stderr
-    assert not (operator.elsewhere / "PWNED.db").exists()
+    assert not (refuser.elsewhere / "PWNED.db").exists()
 
 
 def test_the_refusal_names_each_hostile_statement(tmp_path: Path) -> None:
@@ -302,29 +332,29 @@ def secret_error_dumps(lines: list[str]) -> dict[str, tuple[list[str], str]]:
     ["syntax", "bad_token", "bare_word", "values_count", "unclosed", "duplicate", "nul_outside"],
 )
 def test_no_message_shows_a_secret(
-    operator: Operator, capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
+    refuser: Operator, capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
 ) -> None:
     lines, problem = secret_error_dumps(dump_lines(d1_file(tmp_path / "d1.sqlite"), tmp_path))[case]
     at = session_line(lines) + 1
-    dump = operator.inputs / "secret.sql"
+    dump = refuser.inputs / "secret.sql"
     dump.write_text("".join(lines))
-    outcome = assert_refused(operator, lambda: operator.in_process(capsys, dump), dump, problem)
+    outcome = assert_refused(refuser, lambda: refuser.in_process(capsys, dump), dump, problem)
     assert f"line {at + 1 if case == 'duplicate' else at}: " in outcome.stderr
     if case != "nul_outside":  # found before the line is read as SQL
         assert "INSERT INTO sessions" in outcome.stderr
 
 
 def test_a_dump_line_that_is_not_utf8_is_named_without_its_bytes(
-    operator: Operator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    refuser: Operator, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     lines = dump_lines(d1_file(tmp_path / "d1.sqlite"), tmp_path)
     at = session_line(lines)
     raw = [line.encode() for line in lines]
     raw[at] = raw[at].replace(TOKEN.encode(), TOKEN.encode()[:12] + b"\xff\xfe" + b"rest")
-    dump = operator.inputs / "latin.sql"
+    dump = refuser.inputs / "latin.sql"
     dump.write_bytes(b"".join(raw))
     assert_refused(
-        operator, lambda: operator.in_process(capsys, dump), dump, f"line {at + 1}: not UTF-8"
+        refuser, lambda: refuser.in_process(capsys, dump), dump, f"line {at + 1}: not UTF-8"
     )
 
 
@@ -349,8 +379,10 @@ def test_a_killed_dump_replay_leaves_no_file(operator: Operator, tmp_path: Path)
     dump (raw tokens among it) stays on disk, wherever the kill lands."""
     d1 = D1Builder(tmp_path / "big.sqlite")
     d1.add("users", id="u_1", email="ada@example.org")
-    for n in range(60_000):
-        d1.add("sessions", id=f"s_{n}", sessionToken=f"{TOKEN}{n}", userId="u_1", expires="2099")
+    d1.connection.executemany(
+        "INSERT INTO sessions (id, sessionToken, userId, expires) VALUES (?, ?, 'u_1', '2099')",
+        ((f"s_{n}", f"{TOKEN}{n}") for n in range(30_000)),
+    )
     dump = write_dump(d1.close(), operator.inputs / "big.sql")
     process = subprocess.Popen(
         [sys.executable, "-m", "d1import", *operator.argv(dump)],
@@ -550,19 +582,19 @@ SOURCE_CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
 
 @pytest.mark.parametrize("case", list(SOURCE_CASES))
 def test_a_wrong_or_damaged_file_is_refused(
-    operator: Operator, capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
+    refuser: Operator, capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
 ) -> None:
     make, problem = SOURCE_CASES[case]
-    source = make(tmp_path, operator.inputs)
-    outcome = assert_refused(operator, lambda: operator.in_process(capsys, source), source, problem)
+    source = make(tmp_path, refuser.inputs)
+    outcome = assert_refused(refuser, lambda: refuser.in_process(capsys, source), source, problem)
     if case == "stray_quote":
         lines = source.read_text().splitlines()
         assert f"line {session_line(lines) + 1}: " in outcome.stderr
 
 
-def test_a_damaged_file_is_refused_as_a_process(operator: Operator, tmp_path: Path) -> None:
-    source = page_overwritten(tmp_path, operator.inputs)
-    assert_refused(operator, lambda: operator.process(source), source, "damaged")
+def test_a_damaged_file_is_refused_as_a_process(refuser: Operator, tmp_path: Path) -> None:
+    source = page_overwritten(tmp_path, refuser.inputs)
+    assert_refused(refuser, lambda: refuser.process(source), source, "damaged")
 
 
 def test_allow_missing_imports_and_reports_what_was_absent(
@@ -595,16 +627,16 @@ def test_allow_missing_imports_and_reports_what_was_absent(
     ],
 )
 def test_allow_missing_names_must_be_d1s(
-    operator: Operator, capsys: pytest.CaptureFixture[str], flag: str, problem: str
+    refuser: Operator, capsys: pytest.CaptureFixture[str], flag: str, problem: str
 ) -> None:
-    source = d1_file(operator.inputs / "d1.sqlite")
-    before = target_state(operator.engine)
-    outcome = operator.in_process(capsys, source, "--allow-missing", flag)
+    source = d1_file(refuser.inputs / "d1.sqlite")
+    before = target_state(refuser.engine)
+    outcome = refuser.in_process(capsys, source, "--allow-missing", flag)
     assert outcome.code == 2
     assert outcome.stderr == f"error: --allow-missing {flag}: {problem}" + (
         "; rows without it cannot be imported\n" if flag == "users.id" else "\n"
     )
-    assert target_state(operator.engine) == before
+    assert target_state(refuser.engine) == before
 
 
 def test_gzip_dumps_are_read_directly(
@@ -809,8 +841,10 @@ def test_sigterm_interrupts_in_one_line_and_leaves_no_file(
 ) -> None:
     d1 = D1Builder(tmp_path / "big.sqlite")
     d1.add("users", id="u_1", email="ada@example.org")
-    for n in range(40_000):
-        d1.add("journal_entries", id=f"j_{n}", user_id="u_1", content=f"{TOKEN} {n}")
+    d1.connection.executemany(
+        "INSERT INTO journal_entries (id, user_id, content) VALUES (?, 'u_1', ?)",
+        ((f"j_{n}", f"{TOKEN} {n}") for n in range(40_000)),
+    )
     dump = write_dump(d1.close(), operator.inputs / "big.sql")
     before = target_state(operator.engine)
     process = subprocess.Popen(
