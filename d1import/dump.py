@@ -68,6 +68,15 @@ class StatementSplitter:
     def feed(self, number: int, line: str) -> Iterator[Statement]:
         if "\x00" in line:
             line = self._nul_as_char(number, line)
+        if (
+            self.quote is None
+            and not self.parts
+            and line.count(";") == 1
+            and sqlite3.complete_statement(line)
+        ):
+            # The common case, one statement on one line, decided in C (on this line only).
+            yield Statement(number, line)
+            return
         position = 0
         segment_start = 0
         end = len(line)
@@ -116,9 +125,9 @@ class StatementSplitter:
         return _subject(Statement(self.start_line, head))
 
     def _add(self, number: int, segment: str) -> None:
-        if not segment:
-            return
-        if not self.start_line and segment.strip():
+        if not self.start_line:
+            if not segment.strip():
+                return  # blank space between statements
             self.start_line = number
         self.parts.append(segment)
         self.size += len(segment)
