@@ -115,7 +115,14 @@ def _import(argv: list[str]) -> int:
         signal.signal(signal.SIGTERM, previous)
     document = run.report
     if args.report:
-        report.write(args.report, document)
+        try:
+            report.write(args.report, document)
+        except OSError as exc:
+            sys.stderr.write(
+                f"error: {args.report}: cannot write the report ({exc.strerror}); the run "
+                "itself completed (its report is kept in d1import.runs.report)\n"
+            )
+            return 1
     totals = document["totals"]
     sys.stderr.write(
         f"{'dry run: ' if run.dry_run else ''}{totals['source_rows']} source rows: "
