@@ -120,7 +120,7 @@ def _import(argv: list[str]) -> int:
         except OSError as exc:
             sys.stderr.write(
                 f"error: {args.report}: cannot write the report ({exc.strerror}); the run "
-                "itself completed (its report is kept in d1import.runs.report)\n"
+                "itself completed\n"
             )
             return 1
     totals = document["totals"]

@@ -98,8 +98,10 @@ class StatementSplitter:
                 segment_start = position = match.end()
                 yield Statement(self.start_line, "".join(self.parts))
                 self.parts, self.size, self.start_line = [], 0, 0
-            elif token == "--":
-                break  # the rest of the line is a comment
+            elif token == "--":  # the rest of the line is a comment: left out
+                self._add(number, line[segment_start : match.start()] + "\n")
+                segment_start = end
+                break
             else:
                 self.quote, self.quote_line = token, number
                 position = match.end()

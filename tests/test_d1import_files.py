@@ -697,12 +697,13 @@ def test_statements_are_split_where_sqlite_would() -> None:
         "b'); -- a comment; with a semicolon\n",
         "INSERT INTO \"t\" VALUES('it''s; fine'); /* ; */\n",
         "INSERT INTO [t] VALUES(`x;`);\n",
+        "-- the end; nothing after\n",
     ]
     statements = list(split_statements(enumerate(lines, start=1)))
     assert [(s.line, s.text.strip()) for s in statements] == [
         (1, "CREATE TABLE t(x);"),
         (1, "INSERT INTO t VALUES('a;\nb');"),
-        (2, "-- a comment; with a semicolon\nINSERT INTO \"t\" VALUES('it''s; fine');"),
+        (3, "INSERT INTO \"t\" VALUES('it''s; fine');"),
         (3, "/* ; */\nINSERT INTO [t] VALUES(`x;`);"),
     ]
 
