@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -474,6 +475,13 @@ def gzipped_sqlite(tmp: Path, inputs: Path) -> Path:
     return path
 
 
+def gzip_cut_short(tmp: Path, inputs: Path) -> Path:
+    whole = gzip.compress(write_dump(d1_file(tmp / "d1.sqlite"), tmp / "d1.sql").read_bytes())
+    path = inputs / "d1.sql.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    return path
+
+
 def compressed(magic: bytes, name: str) -> Callable[[Path, Path], Path]:
     def make(tmp: Path, inputs: Path) -> Path:
         path = inputs / f"d1.sql.{name}"
@@ -556,6 +564,7 @@ SOURCE_CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "truncated_97": (truncated(0.97), "the SQLite file is truncated"),
     "page_overwritten": (page_overwritten, "the SQLite file is damaged"),
     "gzipped_sqlite": (gzipped_sqlite, "a gzip-compressed SQLite database: decompress it"),
+    "gzip_cut_short": (gzip_cut_short, "the gzip data is damaged or cut short"),
     "zstd": (compressed(b"\x28\xb5\x2f\xfd", "zst"), "zstd-compressed: decompress it first"),
     "xz": (compressed(b"\xfd7zXZ\x00", "xz"), "xz-compressed: decompress it first"),
     "empty": (empty, "the file is empty"),
@@ -706,6 +715,26 @@ def test_statements_are_split_where_sqlite_would() -> None:
         (3, "INSERT INTO \"t\" VALUES('it''s; fine');"),
         (3, "/* ; */\nINSERT INTO [t] VALUES(`x;`);"),
     ]
+
+
+def test_any_text_in_a_string_replays_to_itself() -> None:
+    """Randomised (fixed seed): values full of quotes, semicolons, comment markers, brackets,
+    newlines and NULs, written as SQL literals one or several to a line, replay exactly."""
+    rng = random.Random(12)
+    alphabet = [*"'\";-/*[]` aé🎉", "\n", "\r", "\x00"]
+    values = ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(400)]
+    text = "CREATE TABLE t(n INTEGER PRIMARY KEY, v TEXT);\n"
+    for n, value in enumerate(values):
+        literal = "'" + value.replace("'", "''") + "'"
+        text += f"INSERT INTO t VALUES({n}, {literal});" + rng.choice(["\n", " ", "", "\n\n"])
+    # Lines as a file would give them (a value's newline splits its statement too).
+    numbered = enumerate(text.splitlines(keepends=True), start=1)
+    replica = replay(numbered)
+    try:
+        stored = [v for (v,) in replica.execute("SELECT v FROM t ORDER BY n")]
+    finally:
+        replica.close()
+    assert stored == values
 
 
 def test_a_stray_quote_names_the_statement_it_opens_in() -> None:
