@@ -1,6 +1,10 @@
 """The import's own tables, in schema ``d1import`` (outside the app schema and its drift check).
 
-- ``runs``: one row per run: source fingerprint, start/end, status, counts, the report.
+- ``runs``: one row per run: source fingerprint (written when the run starts, before any
+  table, so a target always says which source it holds), start/end, status (``running``,
+  ``completed``, ``failed`` with the error, ``interrupted``), counts, the report. A run found
+  ``running`` by the next run, which holds the import lock, died with its process: it is
+  marked ``interrupted``.
 - ``tables_done``: per source and table, what was loaded; a table listed here is skipped when
   an interrupted run is resumed (each table loads in one transaction with its row here).
 - ``id_map``: every row whose id changed (non-UUID or upper-case D1 ids).
@@ -19,12 +23,16 @@ CREATE TABLE IF NOT EXISTS d1import.runs (
     dry_run boolean NOT NULL DEFAULT false,
     started_at timestamptz NOT NULL DEFAULT now(),
     finished_at timestamptz,
-    status text NOT NULL DEFAULT 'running',
+    status text NOT NULL DEFAULT 'running'
+        CONSTRAINT runs_status_check
+        CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+    error text,
     source_rows bigint,
     loaded_rows bigint,
     quarantined_rows bigint,
     report jsonb
 );
+ALTER TABLE d1import.runs ADD COLUMN IF NOT EXISTS error text;
 CREATE TABLE IF NOT EXISTS d1import.tables_done (
     source_sha256 text NOT NULL,
     source_table text NOT NULL,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -82,6 +81,8 @@ def redacted_row(table: str, row: dict[str, Any]) -> dict[str, Any]:
             clean[key] = value.hex()
         elif isinstance(value, float) and not math.isfinite(value):
             clean[key] = str(value)
+        elif isinstance(value, str) and "\x00" in value:
+            clean[key] = value.replace("\x00", "\\u0000")  # jsonb cannot hold NUL
         else:
             clean[key] = value
     return clean
@@ -455,17 +456,7 @@ class TableLoader:
         return f"orphan: {source} = {row.get(source)!r} references a missing {parent} row"
 
     def _source_rows_by_rowid(self, rowids: list[int]) -> Iterator[dict[str, Any]]:
-        connection: sqlite3.Connection = self.source.connection
-        for start in range(0, len(rowids), 500):
-            chunk = rowids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            cursor = connection.execute(
-                f'SELECT rowid AS "__rowid", * FROM "{self.d1_table}" WHERE rowid IN ({marks})',
-                chunk,
-            )
-            names = [d[0] for d in cursor.description]
-            for values in cursor:
-                yield dict(zip(names, values, strict=True))
+        return self.source.rows_at(self.d1_table, rowids)
 
     def load(self) -> TableResult:
         started = time.perf_counter()

@@ -40,7 +40,8 @@ def build(run: RunResult) -> dict[str, Any]:
         "checks": run.checks,
         "ignored_source_tables": run.ignored_source_tables,
         "seconds": round(run.seconds, 3),
-        "rows_per_second": round(run.source_rows / run.seconds, 1) if run.seconds else 0.0,
+        "moved_rows": run.moved_rows,
+        "rows_per_second": round(run.moved_rows / run.seconds, 1) if run.seconds else 0.0,
     }
 
 
@@ -55,7 +56,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"**Generated:** {report['generated_at']}{' (dry run: nothing was written)' if report['dry_run'] else ''}  ",
         f"**Source:** sha256 `{report['source']['sha256']}` ({report['source']['kind']})  ",
-        f"**Speed:** {report['rows_per_second']:,} rows/s ({report['totals']['source_rows']:,} rows in {report['seconds']}s)",
+        f"**Speed:** {report['rows_per_second']:,} rows/s ({report['moved_rows']:,} rows moved by this run in {report['seconds']}s)",
         "",
         "## Summary",
         "",
@@ -103,7 +104,26 @@ def markdown(report: dict[str, Any]) -> str:
         ]
     else:
         lines.append("None.")
+    lines += _run_notes(report)
     return "\n".join(lines) + "\n"
+
+
+def _run_notes(report: dict[str, Any]) -> list[str]:
+    """What the operator allowed to be absent, and which unfinished run this one resumed."""
+    lines: list[str] = []
+    absent = report.get("absent_from_source") or {}
+    names = [*absent.get("tables", []), *absent.get("columns", [])]
+    if names:
+        lines += ["", "## Absent from the source (allowed with --allow-missing)", ""]
+        lines += [f"- {name}" for name in names]
+    resumes = (report.get("run") or {}).get("resumes")
+    if resumes:
+        lines += [
+            "",
+            f"This run resumed run {resumes['run']} ({resumes['status']}), which had loaded "
+            f"{resumes['tables_already_loaded']} tables.",
+        ]
+    return lines
 
 
 def write(directory: Path, report: dict[str, Any]) -> None:

@@ -5,8 +5,9 @@ report. ``--dry-run`` does all of it in one transaction that is rolled back."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,18 +19,18 @@ from sqlalchemy.dialects.postgresql import ENUM
 
 import models
 from d1import.bookkeeping import IMPORT_LOCK_KEY, SCHEMA_DDL
+from d1import.errors import SafeMessage, one_line, sqlite_message
 from d1import.load import TableLoader, TableResult, empty_result
 from d1import.mapping import TableMap, build_mapping, d1_tables
-from d1import.source import Source, open_source
+from d1import.source import Source, SourceError, open_source
+from d1import.source_check import check_source, parse_allow_missing
 from d1import.verify import quarantine_reasons, verify
 from dbtools.alembic_config import head_revision
 
 log = logging.getLogger("d1import")
-# Source tables that are D1's or wrangler's own bookkeeping, not app data.
-IGNORED_SOURCE_TABLES = ("sqlite_", "_cf_", "d1_migrations")
 
 
-class ImportRefused(Exception):
+class ImportRefused(SafeMessage):
     """The target is not in a state to receive this source; nothing was written."""
 
 
@@ -49,6 +50,12 @@ class RunResult:
     @property
     def source_rows(self) -> int:
         return sum(t.source_rows for t in self.tables.values())
+
+    @property
+    def moved_rows(self) -> int:
+        """Source rows this run loaded or quarantined (not those of tables an earlier run
+        loaded): what its speed is measured by."""
+        return sum(t.source_rows for t in self.tables.values() if not t.resumed)
 
     @property
     def conserved(self) -> bool:
@@ -101,12 +108,17 @@ def _preflight(connection: psycopg.Connection, source: Source) -> None:
         if has_users and source.sha256 not in sources:
             known = ", ".join(sorted(s[:12] for s in sources)) or "none"
             raise ImportRefused(
-                f"the target already holds user data that did not come from this source "
-                f"(sha256 {source.sha256[:12]}; imports recorded here: {known}); "
+                f"{source.path}: the target already holds user data that did not come from "
+                f"this source (sha256 {source.sha256[:12]}; imports recorded here: {known}); "
                 "import into an empty database at head"
             )
-        if sources - {source.sha256} and has_users:
-            raise ImportRefused("the target holds data imported from another source")
+        others = sources - {source.sha256}
+        if others:  # whatever it loaded, even nothing: sources never mix
+            raise ImportRefused(
+                f"{source.path}: the target holds an import of another source (sha256 "
+                f"{', '.join(sorted(s[:12] for s in others))}; this one is "
+                f"{source.sha256[:12]}): sources never mix; import into an empty database at head"
+            )
 
 
 def _d1_primary_key(table: str) -> list[str]:
@@ -188,36 +200,93 @@ def _locked(connection: psycopg.Connection) -> Iterator[None]:
         connection.commit()
 
 
+def _mark_dead_runs(connection: psycopg.Connection) -> list[int]:
+    """Runs still ``running`` while this run holds the import lock died with their process
+    (a live run holds the lock): they are ``interrupted``."""
+    rows = connection.execute(
+        "UPDATE d1import.runs SET status = 'interrupted', finished_at = now(), "
+        "error = 'the process ended without finishing (found by a later run)' "
+        "WHERE status = 'running' RETURNING id"
+    ).fetchall()
+    return sorted(run_id for (run_id,) in rows)
+
+
+def _resumed_run(connection: psycopg.Connection, sha256: str) -> dict[str, Any] | None:
+    """The unfinished run of this source that this run continues, if one loaded tables."""
+    row = connection.execute(
+        "SELECT id, status, (SELECT count(*) FROM d1import.tables_done WHERE source_sha256 = %s) "
+        "FROM d1import.runs WHERE source_sha256 = %s AND NOT dry_run "
+        "AND status IN ('failed', 'interrupted') "
+        "AND NOT EXISTS (SELECT 1 FROM d1import.runs later WHERE later.source_sha256 = %s "
+        "AND later.status = 'completed') ORDER BY id DESC LIMIT 1",
+        (sha256, sha256, sha256),
+    ).fetchone()
+    if row is None or not row[2]:
+        return None
+    return {"run": row[0], "status": row[1], "tables_already_loaded": int(row[2])}
+
+
+def _close_run(database_url: str, run_id: int, status: str, error: str) -> None:
+    """Marks a run that ended early (its own connection may be unusable). If the target
+    cannot be reached now, the next run finds the run ``running`` and marks it."""
+    try:
+        with psycopg.connect(conninfo(database_url), autocommit=True) as connection:
+            connection.execute(
+                "UPDATE d1import.runs SET status = %s, error = %s, finished_at = now() "
+                "WHERE id = %s AND status = 'running'",
+                (status, error, run_id),
+            )
+    except psycopg.Error:
+        log.warning("could not mark run %s %s; the next run will", run_id, status)
+
+
 def run_import(
     source_path: Path,
     database_url: str,
     *,
     dry_run: bool = False,
+    allow_missing: Iterable[str] = (),
     progress_factory: Callable[[str, int], Any] | None = None,
+) -> RunResult:
+    """Imports the source; raises ``SourceError`` or ``ImportRefused`` (nothing written) when
+    the source or the target is not fit. A run that fails or is interrupted after it started
+    is recorded as ``failed`` (with the error) or ``interrupted``, and the next run resumes."""
+    allowed = parse_allow_missing(allow_missing)
+    state: dict[str, int] = {}
+    try:
+        return _run(source_path, database_url, dry_run, allowed, progress_factory, state)
+    except BaseException as exc:
+        if "run_id" in state and not dry_run:
+            interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+            _close_run(
+                database_url,
+                state["run_id"],
+                "interrupted" if interrupted else "failed",
+                "interrupted" if interrupted else one_line(exc),
+            )
+        raise
+
+
+def _run(
+    source_path: Path,
+    database_url: str,
+    dry_run: bool,
+    allow_missing: set[str],
+    progress_factory: Callable[[str, int], Any] | None,
+    state: dict[str, int],
 ) -> RunResult:
     started = time.perf_counter()
     mapping = build_mapping()
     labels = enum_labels()
-    with open_source(source_path) as source, psycopg.connect(conninfo(database_url)) as connection:
-        known = set(d1_tables())
-        present = source.tables()
-        ignored = sorted(t for t in present if t.startswith(IGNORED_SOURCE_TABLES))
-        unknown = sorted(present - known - set(ignored))
-        if unknown:
-            raise ImportRefused(
-                f"{source_path}: tables not in the D1 map (their rows would be lost): "
-                + ", ".join(unknown)
-            )
-        for table in sorted(present & known):
-            extra = set(source.columns(table)) - set(mapping[table].columns)
-            if extra:
-                raise ImportRefused(
-                    f"{source_path}: {table} has columns not in the D1 map: "
-                    + ", ".join(sorted(extra))
-                )
+    with psycopg.connect(conninfo(database_url)) as connection, open_source(source_path) as source:
+        shape = check_source(source, allow_missing)
         with _locked(connection):
             _preflight(connection, source)
             connection.execute(SCHEMA_DDL)
+            dead = _mark_dead_runs(connection)
+            for run_id in dead:
+                log.info("run %d was left running by a process that ended: interrupted", run_id)
+            resumes = _resumed_run(connection, source.sha256)
             cur = connection.execute(
                 "INSERT INTO d1import.runs (source_sha256, source_path, dry_run) "
                 "VALUES (%s, %s, %s) RETURNING id",
@@ -225,7 +294,15 @@ def run_import(
             )
             run_id = (cur.fetchone() or (0,))[0]
             if not dry_run:
-                connection.commit()
+                connection.commit()  # the target now says which source it holds
+                state["run_id"] = run_id
+            if resumes and not dry_run:
+                log.info(
+                    "resuming run %d (%s): %d tables already loaded",
+                    resumes["run"],
+                    resumes["status"],
+                    resumes["tables_already_loaded"],
+                )
             done = {
                 row[0]: TableResult(*row)
                 for row in connection.execute(
@@ -241,7 +318,14 @@ def run_import(
                     results[table] = replace(done[table], resumed=True)
                     log.info("%s: already loaded by an earlier run", table)
                     continue
-                result = _load_table(connection, source, mapping[table], labels, progress_factory)
+                try:
+                    result = _load_table(
+                        connection, source, mapping[table], labels, progress_factory
+                    )
+                except sqlite3.Error as exc:
+                    raise SourceError(
+                        f"{source_path}: reading table {table}: {sqlite_message(exc)}"
+                    ) from None
                 _record(connection, source.sha256, result)
                 if not dry_run:
                     connection.commit()
@@ -250,11 +334,27 @@ def run_import(
             reasons = quarantine_reasons(connection, source.sha256)
             elapsed = time.perf_counter() - started
             run = RunResult(
-                source.sha256, source.kind, dry_run, results, checks, elapsed, ignored, reasons
+                source.sha256,
+                source.kind,
+                dry_run,
+                results,
+                checks,
+                elapsed,
+                shape.ignored_tables,
+                reasons,
             )
             from d1import.report import build
 
             run.report = build(run)
+            run.report["absent_from_source"] = {
+                "tables": shape.absent_tables,
+                "columns": shape.absent_columns,
+            }
+            run.report["run"] = {
+                "id": run_id,
+                "resumes": resumes if not dry_run else None,
+                "marked_interrupted": dead,
+            }
             connection.execute(
                 "UPDATE d1import.runs SET finished_at = now(), status = 'completed', "
                 "source_rows = %s, loaded_rows = %s, quarantined_rows = %s, report = %s "

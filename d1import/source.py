@@ -1,26 +1,41 @@
-"""The D1 database to import: a SQLite file, or the SQL dump ``wrangler d1 export`` writes.
+"""The D1 database to import: a SQLite file, or the SQL dump ``wrangler d1 export`` writes
+(plain or gzip-compressed).
 
-A dump is replayed statement by statement into a temporary SQLite file (streamed: the dump is
-never held in memory whole), so both kinds are read the same way afterwards. The source's
-SHA-256 is of the file as given.
+A SQLite file is opened read-only (``mode=ro&immutable=1``: SQLite creates no journal, lock
+or WAL file beside it) and checked first: a header promising more pages than the file holds
+is truncation, and ``PRAGMA quick_check`` finds damage, both before the target is touched. A
+dump is replayed as data (``d1import.dump``) into SQLite's private temporary database, so both
+kinds are read the same way afterwards. The source's SHA-256 is of the file as given.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import sqlite3
-import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from d1import.dump import DumpError, replay
+from d1import.errors import SafeMessage, scrub, sqlite_message
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
+GZIP_MAGIC = b"\x1f\x8b"
+OTHER_COMPRESSIONS = (
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+)
 
 
-class SourceError(Exception):
-    """The source cannot be read; the message says where and why."""
+class SourceError(SafeMessage):
+    """The source cannot be read or is not D1's; the message names the file and why."""
 
 
 @dataclass
@@ -37,18 +52,53 @@ class Source:
     def columns(self, table: str) -> list[str]:
         return [row[1] for row in self.connection.execute(f'PRAGMA table_info("{table}")')]
 
+    def primary_key(self, table: str) -> list[str]:
+        info = self.connection.execute(f'PRAGMA table_info("{table}")').fetchall()
+        return [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5]]
+
+    def without_rowid(self, table: str) -> bool:
+        for row in self.connection.execute(f'PRAGMA table_list("{table}")'):
+            if row[0] == "main":
+                return bool(row[4])
+        return False
+
     def count(self, table: str) -> int:
         (count,) = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
         return int(count)
 
     def rows(self, table: str) -> Iterator[dict[str, Any]]:
-        """Rows in rowid order (a stable order for "the later one" decisions), streamed."""
+        """Rows in a stable order (for "the later one" decisions), streamed: rowid order, or
+        primary-key order for a ``WITHOUT ROWID`` table (numbered 1, 2, ... as ``__rowid``)."""
+        if self.without_rowid(table):
+            keys = ", ".join(f'"{column}"' for column in self.primary_key(table))
+            cursor = self.connection.execute(f'SELECT * FROM "{table}" ORDER BY {keys}')
+            names = ["__rowid", *(d[0] for d in cursor.description)]
+            for number, values in enumerate(cursor, start=1):
+                yield dict(zip(names, (number, *values), strict=True))
+            return
         cursor = self.connection.execute(
             f'SELECT rowid AS "__rowid", * FROM "{table}" ORDER BY rowid'
         )
         names = [d[0] for d in cursor.description]
         for values in cursor:
             yield dict(zip(names, values, strict=True))
+
+    def rows_at(self, table: str, rowids: list[int]) -> Iterator[dict[str, Any]]:
+        """The rows ``rows()`` gives these ``__rowid`` values (a table scan for a ``WITHOUT
+        ROWID`` table, whose numbers are positions)."""
+        if self.without_rowid(table):
+            wanted = set(rowids)
+            yield from (row for row in self.rows(table) if row["__rowid"] in wanted)
+            return
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            cursor = self.connection.execute(
+                f'SELECT rowid AS "__rowid", * FROM "{table}" WHERE rowid IN ({marks})', chunk
+            )
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                yield dict(zip(names, values, strict=True))
 
 
 def file_sha256(path: Path) -> str:
@@ -59,51 +109,115 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _replay_dump(dump: Path, target: sqlite3.Connection) -> None:
-    statement: list[str] = []
-    with dump.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            statement.append(line)
-            text = "".join(statement)
-            if not sqlite3.complete_statement(text):
-                continue
-            try:
-                target.execute(text)
-            except sqlite3.Error as exc:
-                first = text.strip().splitlines()[0][:120]
-                raise SourceError(f"{dump}: line {number}: {exc} in: {first}") from None
-            statement.clear()
-    if "".join(statement).strip():
-        raise SourceError(f"{dump}: ends inside an unfinished statement")
+def _truncation(path: Path, header: bytes) -> str | None:
+    """What the header promises and the file does not hold, if anything."""
+    size = path.stat().st_size
+    if len(header) < 100:
+        return f"is truncated: {size} bytes, less than a SQLite header"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_count_valid = header[24:28] == header[92:96]  # else SQLite ignores the count
+    if page_size and header_count_valid and pages and size < pages * page_size:
+        return f"is truncated: {size} bytes where its header promises {pages * page_size}"
+    if page_size and size % page_size:
+        return f"is truncated: {size} bytes is not a whole number of {page_size}-byte pages"
+    return None
+
+
+def _open_sqlite(path: Path, header: bytes) -> sqlite3.Connection:
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        raise SourceError(
+            f"{path}: has a write-ahead log beside it ({wal.name}) that a read-only open would "
+            f"not see: checkpoint it first (sqlite3 {path.name} 'PRAGMA wal_checkpoint')"
+        )
+    truncated = _truncation(path, header)
+    if truncated:
+        raise SourceError(f"{path}: the SQLite file {truncated}")
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        connection.execute("PRAGMA trusted_schema = OFF")
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise SourceError(f"{path}: {sqlite_message(exc)}") from None
+    if problems != ["ok"]:
+        connection.close()
+        first = next((p for p in problems if not p.startswith("***")), problems[0])
+        raise SourceError(
+            f"{path}: the SQLite file is damaged (PRAGMA quick_check: {scrub(first)}; "
+            f"{len(problems)} problem{'s' if len(problems) > 1 else ''})"
+        )
+    return connection
+
+
+def _dump_lines(path: Path, compressed: bool) -> Iterator[tuple[int, str]]:
+    """The dump's lines, numbered from 1, decoded as UTF-8 one by one (so an error names its
+    line)."""
+    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
+        try:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    if number == 1:
+                        raise DumpError(
+                            "neither a SQLite database nor a UTF-8 SQL dump "
+                            "(its first line is not UTF-8 text)"
+                        ) from None
+                    raise DumpError(
+                        f"line {number}: not UTF-8 text (at byte {exc.start + 1} of the line)"
+                    ) from None
+                yield number, line.removeprefix("\ufeff") if number == 1 else line
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DumpError(f"the gzip data is damaged or cut short ({scrub(str(exc))})") from None
+
+
+def _replay(path: Path, compressed: bool) -> sqlite3.Connection:
+    try:
+        return replay(_dump_lines(path, compressed))
+    except DumpError as exc:
+        raise SourceError(f"{path}: {exc}") from None
+    except sqlite3.Error as exc:
+        raise SourceError(f"{path}: replaying the dump: {sqlite_message(exc)}") from None
+
+
+def _gzip_content_start(path: Path) -> bytes:
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.read(len(SQLITE_MAGIC))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"{path}: the gzip data is damaged ({scrub(str(exc))})") from None
 
 
 @contextmanager
 def open_source(path: Path) -> Iterator[Source]:
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
-    sha256 = file_sha256(path)
     with path.open("rb") as handle:
-        magic = handle.read(len(SQLITE_MAGIC))
-    if magic == SQLITE_MAGIC:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            yield Source(path, sha256, "sqlite", connection)
-        finally:
-            connection.close()
-        return
-    with tempfile.TemporaryDirectory(prefix="d1import-") as tmp:
-        replica = sqlite3.connect(Path(tmp) / "replay.sqlite", isolation_level=None)
-        try:
-            replica.execute("PRAGMA journal_mode = OFF")
-            replica.execute("PRAGMA synchronous = OFF")
-            replica.execute("BEGIN")
-            try:
-                _replay_dump(path, replica)
-            except UnicodeDecodeError:
-                raise SourceError(
-                    f"{path}: neither a SQLite database nor a UTF-8 SQL dump"
-                ) from None
-            replica.execute("COMMIT")
-            yield Source(path, sha256, "dump", replica)
-        finally:
-            replica.close()
+        header = handle.read(100)
+    if not header:
+        raise SourceError(f"{path}: the file is empty")
+    for magic, name in OTHER_COMPRESSIONS:
+        if header.startswith(magic):
+            raise SourceError(
+                f"{path}: the file is {name}-compressed: decompress it first "
+                "(a gzip-compressed dump is read directly)"
+            )
+    sha256 = file_sha256(path)
+    if header.startswith(SQLITE_MAGIC):
+        kind, connection = "sqlite", _open_sqlite(path, header)
+    elif header.startswith(GZIP_MAGIC):
+        if _gzip_content_start(path) == SQLITE_MAGIC:
+            raise SourceError(
+                f"{path}: a gzip-compressed SQLite database: decompress it first "
+                f"(gunzip -k {path.name})"
+            )
+        kind, connection = "dump", _replay(path, compressed=True)
+    else:
+        kind, connection = "dump", _replay(path, compressed=False)
+    try:
+        yield Source(path, sha256, kind, connection)
+    finally:
+        connection.close()

@@ -16,7 +16,7 @@ def d1_schema() -> list[dict[str, Any]]:
     return tables
 
 
-def create_table_sql(table: dict[str, Any]) -> str:
+def create_table_sql(table: dict[str, Any], *, without_rowid: bool = False) -> str:
     parts = []
     for column in table["columns"]:
         text = f'"{column["name"]}" {column["type"]}'
@@ -34,17 +34,29 @@ def create_table_sql(table: dict[str, Any]) -> str:
             f'FOREIGN KEY ("{column}") REFERENCES "{ref_table}"("{ref_column}") '
             f"ON DELETE {fk['on_delete']}"
         )
-    return f'CREATE TABLE "{table["name"]}" (\n    ' + ",\n    ".join(parts) + "\n)"
+    suffix = " WITHOUT ROWID" if without_rowid else ""
+    return f'CREATE TABLE "{table["name"]}" (\n    ' + ",\n    ".join(parts) + "\n)" + suffix
 
 
 class D1Builder:
-    """A D1 SQLite file; ``add(table, **values)`` inserts a row as the app would have."""
+    """A D1 SQLite file; ``add(table, **values)`` inserts a row as the app would have.
+    ``without_rowid`` names tables declared ``WITHOUT ROWID``; ``leave_out`` tables it lacks."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        without_rowid: set[str] | None = None,
+        leave_out: set[str] | None = None,
+    ) -> None:
         self.path = path
         self.connection = sqlite3.connect(path)
         for table in d1_schema():
-            self.connection.execute(create_table_sql(table))
+            if table["name"] in (leave_out or set()):
+                continue
+            self.connection.execute(
+                create_table_sql(table, without_rowid=table["name"] in (without_rowid or set()))
+            )
 
     def add(self, table: str, **values: Any) -> None:
         names = ", ".join(f'"{k}"' for k in values)

@@ -18,6 +18,7 @@ from d1import import load as load_module
 from d1import.ids import legacy_uuid
 from d1import.mapping import build_mapping
 from d1import.run import ImportRefused, RunResult, run_import
+from d1import.source import SourceError
 from seeds.loader import read_seed_files
 from tests.d1_fixture import D1Builder, write_dump
 from tests.support import ROOT, engine_for, run_alembic
@@ -401,9 +402,9 @@ def test_a_dump_loads_exactly_like_the_database(
 def test_a_broken_dump_names_the_line(tmp_path: Path, head_db: URL, seeded: Engine) -> None:
     dump = tmp_path / "broken.sql"
     dump.write_text('PRAGMA defer_foreign_keys=TRUE;\nINSERT INTO "nowhere" VALUES(1);\n')
-    from d1import.source import SourceError
-
-    with pytest.raises(SourceError, match=r"broken\.sql: line 2: no such table: nowhere"):
+    with pytest.raises(
+        SourceError, match=r"broken\.sql: line 2: INSERT INTO nowhere: no such table: nowhere"
+    ):
         run(dump, head_db)
 
 
@@ -534,11 +535,11 @@ def test_refuses_tables_and_columns_it_does_not_know(
 ) -> None:
     d1 = D1Builder(tmp_path / "d1.sqlite")
     d1.connection.execute("CREATE TABLE mystery (id TEXT PRIMARY KEY)")
-    with pytest.raises(ImportRefused, match=r"tables not in the D1 map .*: mystery"):
+    with pytest.raises(SourceError, match=r"tables not in the D1 map .*: mystery"):
         run(d1.close(), head_db)
     d1 = D1Builder(tmp_path / "d2.sqlite")
     d1.connection.execute("ALTER TABLE users ADD COLUMN nickname TEXT")
-    with pytest.raises(ImportRefused, match="users has columns not in the D1 map: nickname"):
+    with pytest.raises(SourceError, match="users has columns not in the D1 map: nickname"):
         run(d1.close(), head_db)
 
 
