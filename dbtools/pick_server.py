@@ -2,8 +2,9 @@
 
 1. ``DATABASE_URL``, when it is set: used as it is, nothing else is tried;
 2. the server at the default address (``PGHOST``/``PGPORT``, else 127.0.0.1:5432), when a
-   PostgreSQL answers there: database ``ignition`` on it;
-3. otherwise the project's embedded PostgreSQL (``dbtools.embedded``), started if needed.
+   PostgreSQL answers there: database ``ignition`` (or ``PGDATABASE``) on it;
+3. otherwise the project's embedded PostgreSQL (``dbtools.embedded``), started if needed:
+   database ``ignition`` (or ``PGDATABASE``) on it.
 
 ``python -m dbtools.pick_server run [--embedded] [--major N] -- COMMAND ...`` picks, says
 on stderr which server and why, and runs COMMAND with ``DATABASE_URL`` set to it.
@@ -69,7 +70,8 @@ def choose(
         return Choice(database_url_from_env(dict(environ)), FROM_ENV)
     server = server_from_env(dict(environ))
     if answers(server.host, server.port):
-        return Choice(server.url(DATABASE), f"a PostgreSQL answers at {server.host}:{server.port}")
+        database = environ.get("PGDATABASE") or DATABASE
+        return Choice(server.url(database), f"a PostgreSQL answers at {server.host}:{server.port}")
     return Choice(
         None, f"no PostgreSQL answers at {server.host}:{server.port}, the default address"
     )
@@ -99,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         choice = choose(os.environ, force_embedded=args.embedded)
-        url = choice.url if choice.url is not None else embedded.start()
+        url = choice.url
+        if url is None:
+            url = embedded.start().set(database=os.environ.get("PGDATABASE") or DATABASE)
     except CommandError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1

@@ -53,9 +53,9 @@ def test_a_server_answering_at_the_default_address_is_used() -> None:
     assert asked == [("127.0.0.1", 5432)]
     assert choice.url is not None
     assert choice.url.render_as_string() == "postgresql+psycopg2://postgres@127.0.0.1:5432/ignition"
-    moved = choose({"PGPORT": "6000", "PGHOST": "10.0.0.9"}, answers)
+    moved = choose({"PGPORT": "6000", "PGHOST": "10.0.0.9", "PGDATABASE": "mine"}, answers)
     assert moved.url is not None
-    assert (moved.url.host, moved.url.port) == ("10.0.0.9", 6000)
+    assert (moved.url.host, moved.url.port, moved.url.database) == ("10.0.0.9", 6000, "mine")
 
 
 def test_no_server_at_the_default_address_means_the_embedded_one() -> None:
