@@ -16,7 +16,7 @@ WITH_PG18 := $(BIN)/python -m dbtools.pick_server run --embedded --major 18 --
 	validate downgrade sql revision history db-start db-stop db-status clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ upgrade: venv  ## bring the database to head (creating it if missing) and seed i
 seed: venv  ## load the reference data (idempotent: a second run changes nothing)
 	$(WITH_DB) $(BIN)/python -m seeds
 
-test: lint typecheck pytest  ## the whole suite: ruff, mypy, pytest
+test: lint typecheck pytest  ## the whole suite: ruff, squawk, mypy, pytest
 
 lint: venv  ## ruff (lint, formatting) and squawk (lock safety of every revision's SQL)
 	$(BIN)/ruff check .
@@ -43,7 +43,7 @@ lint: venv  ## ruff (lint, formatting) and squawk (lock safety of every revision
 typecheck: venv  ## mypy (strict)
 	$(BIN)/mypy
 
-pytest: venv  ## the tests, on the server picked as above (they make their own databases)
+pytest: venv  ## the tests: on DATABASE_URL's server, else 127.0.0.1:5432's, else the embedded one
 	$(WITH_DB) sh -ec '$(BIN)/python -m dbtools.ensure_database --server-only; $(BIN)/pytest'
 
 test-pg18: venv  ## the tests again on the embedded PostgreSQL 18 (.ci/run runs both)
