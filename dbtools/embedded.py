@@ -18,9 +18,11 @@ import fcntl
 import importlib.util
 import os
 import pwd
+import signal
 import socket
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,18 +143,18 @@ def for_people(address: URL, *, hide: bool = False) -> str:
     return address.set(drivername="postgresql").render_as_string(hide_password=hide)
 
 
-def is_running(data_dir: Path = DATA_DIR) -> bool:
-    pid_file = data_dir / "postmaster.pid"
-    if not pid_file.exists():
-        return False
+def _postmaster_pid(data_dir: Path) -> int | None:
+    """The running server's pid, from its postmaster.pid (None: not running)."""
     try:
-        pid = int(pid_file.read_text(encoding="utf-8").splitlines()[0])
+        pid = int((data_dir / "postmaster.pid").read_text(encoding="utf-8").splitlines()[0])
         os.kill(pid, 0)
-    except (ValueError, IndexError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid
+
+
+def is_running(data_dir: Path = DATA_DIR) -> bool:
+    return _postmaster_pid(data_dir) is not None
 
 
 @contextmanager
@@ -201,13 +203,22 @@ def start(data_dir: Path = DATA_DIR) -> URL:
     return url(data_dir)
 
 
-def stop(data_dir: Path = DATA_DIR) -> bool:
-    """Stop the server if it runs; True when it was running."""
+def stop(data_dir: Path = DATA_DIR, timeout: float = 60) -> bool:
+    """Stop the server if it runs (a fast shutdown, what ``pg_ctl stop -m fast`` sends);
+    True when it was running."""
     with _locked(data_dir):
-        if not is_running(data_dir):
+        pid = _postmaster_pid(data_dir)
+        if pid is None:
             return False
-        _run([str(_bin("pg_ctl")), "-D", str(data_dir), "-w", "-m", "fast", "stop"])
-        return True
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.1)
+        raise EmbeddedError(f"the server (pid {pid}) did not stop in {timeout:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,11 +97,19 @@ def test_the_probe_tells_a_postgresql_from_nothing_and_from_something_else(
     assert not postgres_answers("127.0.0.1", silent_listener)
 
 
-def test_with_nothing_at_the_default_address_the_embedded_server_starts(tmp_path: Path) -> None:
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """Not pytest's tmp_path: its parent goes back to mode 0700 whenever another pytest run
+    starts, and the server (run as another user under root) would lose its data directory."""
+    with tempfile.TemporaryDirectory(prefix="ignition-embedded-test-") as folder:
+        yield Path(folder) / "pgdata"
+
+
+def test_with_nothing_at_the_default_address_the_embedded_server_starts(data_dir: Path) -> None:
     """End to end, as ``make test`` does it on a machine without PostgreSQL: a data directory
     of its own (the checkout's .pgdata is left alone), stopped at the end."""
-    data = tmp_path / "pgdata"
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    data = data_dir
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("PG")}
     env |= {"PGPORT": str(dead_port()), "IGNITION_PGDATA": str(data)}
     try:
         done = subprocess.run(
