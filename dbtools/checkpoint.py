@@ -1,5 +1,8 @@
 """What the validation checkpoint (shared/seeds/000_*.txt) says each revision creates.
 
+This is the project's own copy of the document's facts: the tests compare against it, and
+``make check-sources`` compares it with the document when ``shared/`` is there.
+
 Revisions 0002-0007 must create exactly these tables, functions and views; for 0001 the
 checkpoint lists only the tables (its functions and views are ours: ``None`` = not fixed).
 Trigger functions attached by triggers (``set_updated_at``) belong to 0001.
@@ -97,6 +100,16 @@ LATER: dict[str, Created] = {
     "0024": _c(  # no minting: game actions only
         "", "pause_focus_session resume_focus_session abandon_focus_session advance_quest", ""
     ),
+}
+
+# The document's summary table, as it states it: (tables, functions, views) per revision.
+DOCUMENT_COUNTS: dict[str, tuple[int, int, int]] = {
+    "0002": (8, 4, 1),
+    "0003": (2, 2, 2),
+    "0004": (4, 2, 2),
+    "0005": (3, 3, 2),
+    "0006": (3, 0, 2),
+    "0007": (2, 2, 3),
 }
 
 MANIFEST: dict[str, Created] = {**CHECKPOINT, **LATER}

@@ -12,7 +12,8 @@ ENV_VAR = "DATABASE_URL"
 START_HINT = (
     "start one with `docker compose up -d` (see README) or "
     "`pg_ctlcluster --skip-systemctl-redirect 15 main start`, "
-    "or point DATABASE_URL at a reachable server"
+    "point DATABASE_URL at a reachable server, or unset it: make then uses the server at "
+    "127.0.0.1:5432 or its embedded one"
 )
 
 
@@ -22,7 +23,7 @@ def database_url_from_env(environ: dict[str, str] | None = None) -> URL:
     if not raw:
         raise CommandError(
             f"{ENV_VAR} is not set: export {ENV_VAR}=postgresql://USER@HOST:5432/DBNAME "
-            "(the Makefile defaults it to the local server)"
+            "(the Makefile's targets set it to the server they pick)"
         )
     if raw.startswith("postgres://"):
         raw = "postgresql://" + raw.removeprefix("postgres://")

@@ -46,6 +46,7 @@ class RevisionResult:
     rollback_ok: bool
     reapply_ok: bool
     rollback_diff: str
+    reapply_diff: str = ""
 
     def matches_checkpoint(self) -> bool | None:
         expected = CHECKPOINT.get(self.revision)
@@ -97,6 +98,7 @@ def walk(engine: Engine) -> list[RevisionResult]:
                 rollback_ok=rolled_back == before,
                 reapply_ok=again == after,
                 rollback_diff=diff(before, rolled_back),
+                reapply_diff=diff(after, again),
             )
         )
         before = after

@@ -4,6 +4,10 @@
 - ``head_db``: a fresh database at ``alembic heads``, cloned from a template that is migrated
   once per test session (``CREATE DATABASE ... TEMPLATE``), so tests do not re-run the chain.
 - ``seeded_db``: the same with the reference data loaded (a template of its own).
+- ``conn``: a connection to a database at head that the test module shares, inside a
+  transaction rolled back after the test; a test that commits gets the database replaced
+  (cloned again) before the next test, so every test starts from head with no rows.
+- ``stairway``: the revision-by-revision walk (``dbtools.validate.walk``), once per session.
 
 Database names carry the process id, so two runs on one server never meet, and the janitor
 drops a leftover of the same name before it starts.
@@ -11,17 +15,20 @@ drops a leftover of the same name before it starts.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pytest_postgresql import factories
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
 
 from dbtools.server import server_from_env
-from tests.support import engine_for, run_alembic
+from dbtools.validate import RevisionResult, walk
+from tests.support import SERVICE_CONTEXT, engine_for, run_alembic
 
 SERVER = server_from_env()
 RUN_ID = os.getpid()
@@ -119,13 +126,92 @@ def empty_engine(empty_db: URL) -> Any:
         yield engine
 
 
+class SharedHeadDatabase:
+    """A database at head shared by one module's ``conn`` tests, cloned from the head
+    template when first needed and again after a test that committed."""
+
+    def __init__(self, template: str, name: str) -> None:
+        self.template = template
+        self.name = name
+        self._engine: Engine | None = None
+
+    def _janitor(self) -> Any:
+        from pytest_postgresql.janitor import DatabaseJanitor
+
+        return DatabaseJanitor(
+            user=SERVER.user,
+            host=SERVER.host,
+            port=SERVER.port,
+            dbname=self.name,
+            template_dbname=self.template,
+            password=SERVER.password,
+        )
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._janitor().init()
+            # UTC for the session, not SET in the test's transaction (a rollback would undo it):
+            # the views' "today" is the session's.
+            self._engine = create_engine(
+                SERVER.url(self.name),
+                poolclass=NullPool,
+                connect_args={"options": f"{SERVICE_CONTEXT['options']} -c timezone=UTC"},
+            )
+        return self._engine
+
+    def discard(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+            self._janitor().drop()
+
+
+_modules = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def shared_head(pg_head_server: Any) -> Iterator[SharedHeadDatabase]:
+    database = SharedHeadDatabase(
+        pg_head_server.template_dbname, f"ignition_test_{RUN_ID}_module{next(_modules)}"
+    )
+    yield database
+    database.discard()
+
+
 @pytest.fixture
-def conn(head_engine: Engine) -> Iterator[Connection]:
-    """A connection to a fresh database at head, in UTC (the views' "today" is the session's)."""
-    with head_engine.connect() as connection:
-        connection.execute(text("SET TIME ZONE 'UTC'"))
-        connection.commit()
-        yield connection
+def conn(shared_head: SharedHeadDatabase) -> Iterator[Connection]:
+    """A connection to a database at head with no rows, in UTC, as the owner in service
+    context; what the test does is rolled back after it (a test that commits costs a fresh
+    clone of the database for the next one)."""
+    committed: list[bool] = []
+    try:
+        with shared_head.engine().connect() as connection:
+            event.listen(connection, "commit", lambda _: committed.append(True))
+            yield connection
+            connection.rollback()
+    finally:
+        if committed:
+            shared_head.discard()
+
+
+@pytest.fixture(scope="session")
+def stairway(pg_empty_server: Any) -> Iterator[list[RevisionResult]]:
+    """Every revision up, down, up on a scratch database, with catalog snapshots: one walk for
+    the session, read by test_stairway.py and test_validate.py (never changed)."""
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    name = f"ignition_test_{RUN_ID}_stairway"
+    with (
+        DatabaseJanitor(
+            user=SERVER.user,
+            host=SERVER.host,
+            port=SERVER.port,
+            dbname=name,
+            password=SERVER.password,
+        ),
+        engine_for(SERVER.url(name)) as engine,
+    ):
+        yield walk(engine)
 
 
 # --- pytest-alembic ---------------------------------------------------------------------------

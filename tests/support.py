@@ -18,8 +18,6 @@ from dbtools.alembic_config import alembic_config
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ROOT / "alembic" / "versions"
-# The specifications (checkpoint, D1 schema facts) live beside the repository, in shared/.
-SHARED = Path(os.environ.get("IGNITION_SHARED_DIR", ROOT.parent / "shared"))
 
 
 # Tests connect as the superuser, which may act for any user: from revision 0021 because

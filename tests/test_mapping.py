@@ -13,9 +13,7 @@ from sqlalchemy import Engine, text
 
 import models
 from d1import.mapping import D1_SCHEMA, build_mapping, d1_tables, snake_case
-from tests.support import ROOT, SHARED
-
-SHARED_SCHEMA = SHARED / "d1" / "schema.json"
+from tests.support import ROOT
 
 # information_schema data_type (or udt_name for ENUMs) each conversion must land in.
 EXPECTED_TYPE = {
@@ -35,13 +33,6 @@ EXPECTED_TYPE = {
     "double": "double precision",
     "text": "text",
 }
-
-
-def test_packaged_d1_schema_is_the_shared_one() -> None:
-    assert SHARED_SCHEMA.exists(), (
-        f"D1 schema facts not found at {SHARED_SCHEMA}: set IGNITION_SHARED_DIR to shared/"
-    )
-    assert json.loads(D1_SCHEMA.read_text()) == json.loads(SHARED_SCHEMA.read_text())
 
 
 def test_every_d1_table_and_column_is_mapped() -> None:

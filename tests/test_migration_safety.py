@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 
 from dbtools.alembic_config import alembic_config
 from dbtools.catalog import diff, snapshot
+from dbtools.embedded import psql_path
 from tests.rows import fill_every_table, table_checksums
 from tests.support import ROOT, alembic_cli, engine_for, run_alembic
 from tests.test_stairway import revisions_in_order
@@ -56,7 +57,8 @@ def test_rows_survive_every_revision_going_down_and_up(head_db: URL, head_engine
 def _psql(url: URL, sql: str) -> None:
     target = url.set(drivername="postgresql").render_as_string(hide_password=False)
     applied = subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", target],
+        # The pinned wheel's psql: there even on a machine without PostgreSQL.
+        [str(psql_path()), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", target],
         input=sql,
         capture_output=True,
         text=True,

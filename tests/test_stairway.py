@@ -4,19 +4,15 @@ exactly (function bodies, triggers, views, enum labels, grants included)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL
 
 import models
 from dbtools.alembic_config import alembic_config
-from dbtools.catalog import Snapshot, diff, names, snapshot
-from dbtools.checkpoint import CHECKPOINT, MANIFEST
-from tests.support import SHARED, run_alembic
+from dbtools.catalog import Snapshot, diff, snapshot
+from dbtools.checkpoint import CHECKPOINT, DOCUMENT_COUNTS, MANIFEST
+from dbtools.validate import RevisionResult
 
 
 def revisions_in_order() -> list[str]:
@@ -29,27 +25,15 @@ def take(engine: Engine) -> Snapshot:
         return snapshot(connection)
 
 
-def function_names(snap: Snapshot) -> set[str]:
-    return {signature.split("(")[0] for signature in names(snap, "functions")}
-
-
-def test_stairway_with_catalog_snapshots(empty_db: URL, empty_engine: Engine) -> None:
+def test_stairway_with_catalog_snapshots(stairway: list[RevisionResult]) -> None:
+    """The walk is ``dbtools.validate.walk`` (the one ``make validate`` documents), run once per
+    test session by the ``stairway`` fixture and read here and in test_validate.py."""
+    assert [r.revision for r in stairway] == revisions_in_order()
     created: dict[str, tuple[set[str], set[str], set[str]]] = {}
-    before = take(empty_engine)
-    for revision in revisions_in_order():
-        run_alembic(empty_db, "upgrade", revision)
-        after = take(empty_engine)
-        created[revision] = (
-            names(after, "relations", "r") - names(before, "relations", "r"),
-            function_names(after) - function_names(before),
-            names(after, "relations", "v") - names(before, "relations", "v"),
-        )
-        run_alembic(empty_db, "downgrade", "-1")
-        assert take(empty_engine) == before, f"{revision} down:\n{diff(before, take(empty_engine))}"
-        run_alembic(empty_db, "upgrade", revision)
-        again = take(empty_engine)
-        assert again == after, f"{revision} up again:\n{diff(after, again)}"
-        before = after
+    for result in stairway:
+        assert result.rollback_ok, f"{result.revision} down:\n{result.rollback_diff}"
+        assert result.reapply_ok, f"{result.revision} up again:\n{result.reapply_diff}"
+        created[result.revision] = (set(result.tables), set(result.functions), set(result.views))
 
     assert sorted(created) == sorted(MANIFEST), "every revision has its manifest entry"
     for revision, expected in MANIFEST.items():
@@ -61,19 +45,6 @@ def test_stairway_with_catalog_snapshots(empty_db: URL, empty_engine: Engine) ->
             assert views == expected.views, revision
 
 
-SUMMARY_ROW = re.compile(
-    r"Migration (?P<rev>\d{4}) \([^)]*\) \| .*?\| (?P<t>\d+) tables, (?P<f>\d+) functions?, "
-    r"(?P<v>\d+) views?"
-)
-
-
-def checkpoint_document() -> Path:
-    seeds = SHARED / "seeds"
-    found = sorted(seeds.glob("000_*.txt"))
-    assert found, f"validation checkpoint not found in {seeds}: set IGNITION_SHARED_DIR"
-    return found[0]
-
-
 def test_manifest_covers_every_table_once() -> None:
     tables = [t for created in MANIFEST.values() for t in created.tables]
     assert len(tables) == len(set(tables))
@@ -82,15 +53,15 @@ def test_manifest_covers_every_table_once() -> None:
 
 
 def test_checkpoint_data_matches_the_document() -> None:
-    """The counts in dbtools.checkpoint are the document's (0002-0007)."""
-    rows = {m["rev"]: m for m in SUMMARY_ROW.finditer(checkpoint_document().read_text())}
-    assert sorted(rows) == ["0002", "0003", "0004", "0005", "0006", "0007"]
-    for revision, row in rows.items():
+    """The sets in dbtools.checkpoint have the document's counts (0002-0007); the counts are
+    the project's copy of the document (``make check-sources`` compares it with the source)."""
+    assert sorted(DOCUMENT_COUNTS) == ["0002", "0003", "0004", "0005", "0006", "0007"]
+    for revision, counts in DOCUMENT_COUNTS.items():
         expected = CHECKPOINT[revision]
         assert expected.functions is not None
         assert expected.views is not None
         counted = (len(expected.tables), len(expected.functions), len(expected.views))
-        assert counted == (int(row["t"]), int(row["f"]), int(row["v"])), revision
+        assert counted == counts, revision
 
 
 @pytest.mark.parametrize("broken", ["table", "function"])

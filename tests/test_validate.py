@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from dbtools import validate
 from dbtools.checkpoint import CHECKPOINT
-from tests.conftest import SERVER
-from tests.support import engine_for
 
 
-@pytest.fixture(scope="module")
-def results() -> Iterator[list[validate.RevisionResult]]:
-    """One walk for the module (it is read, never changed): on a scratch database of its own."""
-    name = f"ignition_test_{os.getpid()}_validate"
-    admin = create_engine(SERVER.url("postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with engine_for(SERVER.url(name)) as engine:
-            yield validate.walk(engine)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+@pytest.fixture
+def results(stairway: list[validate.RevisionResult]) -> list[validate.RevisionResult]:
+    """The session's one walk (conftest ``stairway``), the same test_stairway.py checks."""
+    return stairway
 
 
 def test_the_live_walk_passes_and_is_documented(results: list[validate.RevisionResult]) -> None:
