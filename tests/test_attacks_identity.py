@@ -314,6 +314,13 @@ def test_an_expired_session_proves_nothing(world: World) -> None:
         "UPDATE sessions SET user_id = :b",
         "UPDATE sessions SET expires_at = now() + interval '10 years'",
         "UPDATE sessions SET token_hash = sha256('chosen')",
+        "INSERT INTO accounts (user_id, type, provider, provider_account_id) "
+        "VALUES (:a, 'oauth', 'github', 'the-attackers-account')",
+        "UPDATE accounts SET provider_account_id = 'the-attackers-account'",
+        "INSERT INTO authenticators (credential_id, user_id, provider_account_id, "
+        "credential_public_key, counter, credential_device_type, credential_backed_up) "
+        "VALUES ('attackers-passkey', :a, 'x', 'key', 0, 'singleDevice', false)",
+        "UPDATE authenticators SET credential_public_key = 'the-attackers-key'",
         "SELECT * FROM verification_tokens",
         "INSERT INTO verification_tokens (identifier, token_hash, expires_at) "
         "VALUES ('b@example.org', sha256('planted'), now() + interval '1 day')",
@@ -322,7 +329,9 @@ def test_an_expired_session_proves_nothing(world: World) -> None:
         "SELECT pg_stat_get_backend_activity(1)",
     ],
 )
-def test_sessions_and_sign_in_tokens_cannot_be_read_or_forged(world: World, statement: str) -> None:
+def test_sessions_sign_in_methods_and_tokens_cannot_be_read_or_forged(
+    world: World, statement: str
+) -> None:
     with attacker(world, world.token_a) as connection:
         claim_everything(connection, world)
         code = fails(connection, statement, {"a": world.user_a, "b": world.user_b})

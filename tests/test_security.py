@@ -34,8 +34,10 @@ MONEY = {
 # are granted by the service).
 PROGRESS = {"focus_pause_state", "focus_sessions", "habit_logs", "user_achievements", "user_skills"}
 READ_ONLY_FOR_APP = MONEY | PROGRESS | {"user_roles"}
-# What ignition_app may only add to (revision 0021).
+# What ignition_app may only add to, and what it may read and delete but not add or change
+# (revision 0021).
 INSERT_ONLY_FOR_APP = {"audit_log"}
+NO_WRITES_BUT_DELETE_FOR_APP = {"accounts", "authenticators"}
 # The column a test may rewrite when it is not the first plain one (sessions: the app may
 # update last_active_at only).
 UPDATABLE_COLUMN = {"sessions": "last_active_at"}
@@ -156,10 +158,12 @@ def test_app_sees_and_changes_only_its_own_rows(two_users: Any, name: str) -> No
         column = UPDATABLE_COLUMN.get(name) or next(
             c.name for c in table.columns if c.name not in key_b and not c.foreign_keys
         )
-        updated = connection.execute(
-            text(f'UPDATE "{name}" SET "{column}" = "{column}" WHERE {where_b}'), key_b
-        ).rowcount
-        assert updated == 0
+        update = text(f'UPDATE "{name}" SET "{column}" = "{column}" WHERE {where_b}')
+        if name in NO_WRITES_BUT_DELETE_FOR_APP:
+            with pytest.raises(DBAPIError, match="permission denied"):
+                connection.execute(update, key_b)
+            return
+        assert connection.execute(update, key_b).rowcount == 0
 
 
 @pytest.mark.parametrize("name", [t for t in USER_OWNED if t not in READ_ONLY_FOR_APP])

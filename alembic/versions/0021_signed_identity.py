@@ -19,7 +19,9 @@ Create Date: 2026-11-22
   (not ``sessions``: ``app_user_id()`` reads it), with ``<table>_owner`` policies: a function
   running as ``ignition_owner`` touches only the acting user's rows, or any in service.
 - ``sessions``: the app reads its own sessions without ``token_hash``, may delete them (sign
-  out) and update ``last_active_at`` only; creating sessions is service work (sign-in).
+  out) and update ``last_active_at`` only; creating sessions is service work (sign-in), and so
+  is linking an OAuth account or a passkey (``accounts``, ``authenticators``: the app may read
+  and delete its user's, not add or change them).
 - ``verification_tokens.token`` becomes ``token_hash`` (bytea, the SHA-256, hashed in place);
   only the service role has access. ``audit_log``: the app may only INSERT, for its user or none.
 
@@ -165,6 +167,10 @@ ALTER TABLE verification_tokens RENAME COLUMN token TO token_hash""")
     op.execute(f"GRANT SELECT ({SESSION_COLUMNS_FOR_APP}) ON sessions TO ignition_app")
     op.execute("GRANT UPDATE (last_active_at) ON sessions TO ignition_app")
 
+    # Linking a sign-in method (OAuth account, passkey) is service work: one planted by an
+    # injected request would let the attacker sign in as that user after the session ends.
+    op.execute("REVOKE INSERT, UPDATE ON accounts, authenticators FROM ignition_app")
+
     # audit_log: insert-only for the app.
     op.execute("REVOKE SELECT, UPDATE, DELETE ON audit_log FROM ignition_app")
     op.execute("DROP POLICY audit_log_own_rows ON audit_log")
@@ -305,6 +311,7 @@ def downgrade() -> None:
     )
     op.execute("GRANT SELECT, UPDATE, DELETE ON audit_log TO ignition_app")
 
+    op.execute("GRANT INSERT, UPDATE ON accounts, authenticators TO ignition_app")
     op.execute("REVOKE UPDATE (last_active_at) ON sessions FROM ignition_app")
     op.execute(f"REVOKE SELECT ({SESSION_COLUMNS_FOR_APP}) ON sessions FROM ignition_app")
     op.execute("GRANT SELECT, INSERT, UPDATE ON sessions TO ignition_app")
