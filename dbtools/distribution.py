@@ -17,7 +17,10 @@ catalog rather than as Citus errors, so it runs on plain PostgreSQL in ``make te
 - a reference table references only reference tables; a local table references no
   distributed table, and no distributed table references a local one;
 - no row-level security policy of a distributed or reference table has a subquery (Citus
-  cannot propagate one: "Subqueries are not supported in policies on distributed tables").
+  cannot propagate one: "Subqueries are not supported in policies on distributed tables");
+- a trigger on a distributed or reference table runs a function known to touch only its own
+  row (``ROW_LOCAL_TRIGGER_FUNCTIONS``): Citus runs triggers on each shard, and allows them
+  at all only with ``citus.enable_unsafe_triggers``.
 
 ``python -m dbtools.distribution check`` prints the violations of the database at
 ``DATABASE_URL`` (exit status 1 when there are any); ``... design`` prints the design as a
@@ -79,6 +82,9 @@ def local(why: str) -> Placement:
 
 
 Design = Mapping[str, Placement]
+
+# Trigger functions that only change NEW, so they are safe on a shard.
+ROW_LOCAL_TRIGGER_FUNCTIONS = frozenset({"set_updated_at"})
 
 _CATALOGUE = "catalogue the app reads for every user, written by operators"
 _GAINS = "gains user_id (reaches the user only through its parent today)"
@@ -218,12 +224,20 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Trigger:
+    name: str
+    table: str
+    function: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     columns: Mapping[str, Mapping[str, Column]]
     """Table -> column -> type and nullability; its keys are the tables."""
     unique_keys: Mapping[str, Sequence[UniqueKey]]
     foreign_keys: Sequence[ForeignKey]
     policies: Sequence[Policy] = ()
+    triggers: Sequence[Trigger] = ()
 
 
 _TABLES = """
@@ -263,6 +277,14 @@ _POLICIES = """
     SELECT p.policyname, p.tablename, concat_ws(' ', p.qual, p.with_check)
     FROM pg_policies p WHERE p.schemaname = :schema AND p.tablename <> ALL(:ignored)
 """
+_TRIGGERS = """
+    SELECT t.tgname, c.relname, p.proname
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_proc p ON p.oid = t.tgfoid
+    WHERE n.nspname = :schema AND NOT t.tgisinternal AND c.relname <> ALL(:ignored)
+"""
 # pg_constraint.confdeltype / confupdtype
 _ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
@@ -287,7 +309,8 @@ def read_catalog(connection: Connection, schema: str = SCHEMA) -> Catalog:
         )
     ]
     policies = [Policy(*row) for row in connection.execute(text(_POLICIES), params)]
-    return Catalog(columns, unique_keys, foreign_keys, policies)
+    triggers = [Trigger(*row) for row in connection.execute(text(_TRIGGERS), params)]
+    return Catalog(columns, unique_keys, foreign_keys, policies, triggers)
 
 
 # --- the rules ----------------------------------------------------------------------------
@@ -439,6 +462,25 @@ def _policy_rules(catalog: Catalog, design: Design) -> list[Violation]:
     return found
 
 
+def _trigger_rules(catalog: Catalog, design: Design) -> list[Violation]:
+    found: list[Violation] = []
+    for trigger in sorted(catalog.triggers, key=lambda t: (t.table, t.name)):
+        placement = design.get(trigger.table)
+        if placement is None or placement.kind is Kind.LOCAL:
+            continue
+        if trigger.function not in ROW_LOCAL_TRIGGER_FUNCTIONS:
+            found.append(
+                Violation(
+                    trigger.table,
+                    "trigger",
+                    f"trigger {trigger.name} runs {trigger.function}(), which is not known to "
+                    f"touch only its own row (a {placement.kind} table's triggers run on "
+                    "each shard)",
+                )
+            )
+    return found
+
+
 def violations(catalog: Catalog, design: Design = DESIGN) -> list[Violation]:
     """Everything in ``catalog`` that keeps ``design`` from being applied on Citus."""
     return sorted(
@@ -447,6 +489,7 @@ def violations(catalog: Catalog, design: Design = DESIGN) -> list[Violation]:
         + _unique_key_rules(catalog, design)
         + _foreign_key_rules(catalog, design)
         + _policy_rules(catalog, design)
+        + _trigger_rules(catalog, design)
     )
 
 
