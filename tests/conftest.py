@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -32,6 +33,28 @@ from tests.support import SERVICE_CONTEXT, engine_for, run_alembic
 
 SERVER = server_from_env()
 RUN_ID = os.getpid()
+
+
+def janitor(name: str, template: str | None = None) -> Any:
+    """pytest-postgresql's janitor for database ``name`` on the test server (cloned from
+    ``template`` when given): ``init()``/``drop()``, or a context manager doing both."""
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    return DatabaseJanitor(
+        user=SERVER.user,
+        host=SERVER.host,
+        port=SERVER.port,
+        dbname=name,
+        template_dbname=template,
+        password=SERVER.password,
+    )
+
+
+@contextmanager
+def scratch_database(name: str, template: str | None = None) -> Iterator[URL]:
+    """A database of the test's own, cloned from ``template`` when given; dropped after."""
+    with janitor(name, template):
+        yield SERVER.url(name)
 
 
 def _migrate_template_to_head(*, host: str, port: int, user: str, dbname: str, **_: Any) -> None:
@@ -94,18 +117,10 @@ def seeded_db(pg_seeded: Any) -> URL:
 @pytest.fixture
 def second_seeded_db(pg_seeded_server: Any) -> Iterator[URL]:
     """Another fresh seeded database in the same test (to compare two imports)."""
-    from pytest_postgresql.janitor import DatabaseJanitor
-
-    name = f"{pg_seeded_server.dbname}_second"
-    with DatabaseJanitor(
-        user=SERVER.user,
-        host=SERVER.host,
-        port=SERVER.port,
-        dbname=name,
-        template_dbname=pg_seeded_server.template_dbname,
-        password=SERVER.password,
-    ):
-        yield SERVER.url(name)
+    with scratch_database(
+        f"{pg_seeded_server.dbname}_second", pg_seeded_server.template_dbname
+    ) as url:
+        yield url
 
 
 @pytest.fixture
@@ -135,21 +150,9 @@ class SharedHeadDatabase:
         self.name = name
         self._engine: Engine | None = None
 
-    def _janitor(self) -> Any:
-        from pytest_postgresql.janitor import DatabaseJanitor
-
-        return DatabaseJanitor(
-            user=SERVER.user,
-            host=SERVER.host,
-            port=SERVER.port,
-            dbname=self.name,
-            template_dbname=self.template,
-            password=SERVER.password,
-        )
-
     def engine(self) -> Engine:
         if self._engine is None:
-            self._janitor().init()
+            janitor(self.name, self.template).init()
             # UTC for the session, not SET in the test's transaction (a rollback would undo it):
             # the views' "today" is the session's.
             self._engine = create_engine(
@@ -163,7 +166,7 @@ class SharedHeadDatabase:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-            self._janitor().drop()
+            janitor(self.name, self.template).drop()
 
 
 _modules = itertools.count()
@@ -198,18 +201,9 @@ def conn(shared_head: SharedHeadDatabase) -> Iterator[Connection]:
 def stairway(pg_empty_server: Any) -> Iterator[list[RevisionResult]]:
     """Every revision up, down, up on a scratch database, with catalog snapshots: one walk for
     the session, read by test_stairway.py and test_validate.py (never changed)."""
-    from pytest_postgresql.janitor import DatabaseJanitor
-
-    name = f"ignition_test_{RUN_ID}_stairway"
     with (
-        DatabaseJanitor(
-            user=SERVER.user,
-            host=SERVER.host,
-            port=SERVER.port,
-            dbname=name,
-            password=SERVER.password,
-        ),
-        engine_for(SERVER.url(name)) as engine,
+        scratch_database(f"ignition_test_{RUN_ID}_stairway") as url,
+        engine_for(url) as engine,
     ):
         yield walk(engine)
 

@@ -30,7 +30,7 @@ import models
 from models.security import AutocommitRefused, acting_as, as_service, pooled_engine
 from models.sql import FUNCTIONS
 from tests.acting import as_role, new_session
-from tests.conftest import SERVER
+from tests.conftest import SERVER, scratch_database
 from tests.rows import fill_every_table
 from tests.support import engine_for
 from tests.test_security import INSERT_ONLY_FOR_APP, USER_OWNED, key_of
@@ -100,19 +100,9 @@ def login_role(owner: Engine, member_of: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def world(pg_head_server: Any) -> Iterator[World]:
-    from pytest_postgresql.janitor import DatabaseJanitor
-
-    name = f"{pg_head_server.dbname}_attacks"
     with (
-        DatabaseJanitor(
-            user=SERVER.user,
-            host=SERVER.host,
-            port=SERVER.port,
-            dbname=name,
-            template_dbname=pg_head_server.template_dbname,
-            password=SERVER.password,
-        ),
-        engine_for(SERVER.url(name), service=False) as owner,
+        scratch_database(f"{pg_head_server.dbname}_attacks", pg_head_server.template_dbname) as url,
+        engine_for(url, service=False) as owner,
         login_role(owner, "ignition_app") as app_login,
         login_role(owner, "ignition_service") as service_login,
     ):
@@ -121,7 +111,6 @@ def world(pg_head_server: Any) -> Iterator[World]:
             b = fill_every_table(connection, tag="b")
             token_a = new_session(connection, a["users"]["id"])
             token_b = new_session(connection, b["users"]["id"])
-        url = SERVER.url(name)
         yield World(
             owner,
             a,

@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from tests.acting import as_role
-from tests.conftest import SERVER
+from tests.conftest import scratch_database
 from tests.factories import call, ledger_totals, make_user
 from tests.support import engine_for
 
@@ -89,18 +89,10 @@ def make_world(url: URL) -> Iterator[World]:
 @pytest.fixture(scope="module")
 def shared(pg_head_server: Any) -> Iterator[World]:
     """One database for the tests that only act as the app: ``as_role`` rolls each back."""
-    from pytest_postgresql.janitor import DatabaseJanitor
-
-    name = f"{pg_head_server.dbname}_minting"
-    with DatabaseJanitor(
-        user=SERVER.user,
-        host=SERVER.host,
-        port=SERVER.port,
-        dbname=name,
-        template_dbname=pg_head_server.template_dbname,
-        password=SERVER.password,
-    ):
-        yield from make_world(SERVER.url(name))
+    with scratch_database(
+        f"{pg_head_server.dbname}_minting", pg_head_server.template_dbname
+    ) as url:
+        yield from make_world(url)
 
 
 @pytest.fixture

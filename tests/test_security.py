@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 import models
 from models.security import acting_as, as_service
 from tests.acting import as_role, new_session
-from tests.conftest import SERVER
+from tests.conftest import scratch_database
 from tests.rows import fill_every_table
 from tests.support import engine_for
 
@@ -91,21 +91,13 @@ def two_users(
     """A database with user A's and user B's rows in every table (written as the owner), and
     the import's schema as the tool makes it. One for the module: every test works in a
     transaction that ``as_role`` rolls back."""
-    from pytest_postgresql.janitor import DatabaseJanitor
-
     from d1import.bookkeeping import SCHEMA_DDL
 
-    name = f"{pg_head_server.dbname}_security"
     with (
-        DatabaseJanitor(
-            user=SERVER.user,
-            host=SERVER.host,
-            port=SERVER.port,
-            dbname=name,
-            template_dbname=pg_head_server.template_dbname,
-            password=SERVER.password,
-        ),
-        engine_for(SERVER.url(name), service=False) as engine,
+        scratch_database(
+            f"{pg_head_server.dbname}_security", pg_head_server.template_dbname
+        ) as url,
+        engine_for(url, service=False) as engine,
     ):
         with engine.begin() as connection:
             a = fill_every_table(connection, tag="a")
