@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from d1import.ids import legacy_uuid_text, parse_uuid
+from dbtools.ids import legacy_uuid_text, parse_uuid
 
 Converter = Callable[[Any], Any]
 

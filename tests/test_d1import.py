@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from d1import import load as load_module
-from d1import.ids import legacy_uuid
+from dbtools.ids import legacy_uuid
 from d1import.mapping import build_mapping
 from d1import.run import ImportRefused, RunResult, run_import
 from seeds.loader import read_seed_files

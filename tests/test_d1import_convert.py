@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from d1import.convert import ConversionError, converter_for
-from d1import.ids import legacy_uuid
+from dbtools.ids import legacy_uuid
 
 UTC = dt.UTC
 
