@@ -4,11 +4,12 @@ report. ``--dry-run`` does all of it in one transaction that is rolled back."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ENUM
 
 import models
+from d1import import report
 from d1import.bookkeeping import IMPORT_LOCK_KEY, SCHEMA_DDL
-from d1import.load import TableLoader, TableResult, empty_result
+from d1import.load import TableLoader
 from d1import.mapping import TableMap, build_mapping, d1_tables
+from d1import.results import RunResult, TableResult, empty_result
 from d1import.source import Source, open_source
-from d1import.verify import quarantine_reasons, verify
+from d1import.verify import quarantine_summary, verify
 from dbtools.alembic_config import head_revision
 
 log = logging.getLogger("d1import")
@@ -31,28 +34,6 @@ IGNORED_SOURCE_TABLES = ("sqlite_", "_cf_", "d1_migrations")
 
 class ImportRefused(Exception):
     """The target is not in a state to receive this source; nothing was written."""
-
-
-@dataclass
-class RunResult:
-    sha256: str
-    source_kind: str
-    dry_run: bool
-    tables: dict[str, TableResult]
-    checks: dict[str, Any]
-    seconds: float
-    ignored_source_tables: list[str] = field(default_factory=list)
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
-    """What ``report.json`` holds; also kept in ``d1import.runs.report``."""
-
-    @property
-    def source_rows(self) -> int:
-        return sum(t.source_rows for t in self.tables.values())
-
-    @property
-    def conserved(self) -> bool:
-        return all(t.conserved() for t in self.tables.values())
 
 
 def conninfo(url: str) -> str:
@@ -133,6 +114,7 @@ def _load_table(
         _d1_primary_key(table),
         labels,
         source.sha256,
+        total,
         progress=bar.update if bar is not None else (lambda _: None),
     )
     result = loader.load()
@@ -246,15 +228,13 @@ def run_import(
                 if not dry_run:
                     connection.commit()
                 results[table] = result
-            checks = verify(connection, source, results)
-            reasons = quarantine_reasons(connection, source.sha256)
+            checks = verify(connection, source.sha256, results)
+            summary = quarantine_summary(connection, source.sha256)
             elapsed = time.perf_counter() - started
             run = RunResult(
-                source.sha256, source.kind, dry_run, results, checks, elapsed, ignored, reasons
+                source.sha256, source.kind, dry_run, results, checks, elapsed, ignored, summary
             )
-            from d1import.report import build
-
-            run.report = build(run)
+            run.report = report.build(run, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
             connection.execute(
                 "UPDATE d1import.runs SET finished_at = now(), status = 'completed', "
                 "source_rows = %s, loaded_rows = %s, quarantined_rows = %s, report = %s "

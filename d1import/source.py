@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from d1import.convert import UndecodedText
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -29,6 +31,11 @@ class Source:
     sha256: str
     kind: str  # "sqlite" or "dump"
     connection: sqlite3.Connection
+
+    def __post_init__(self) -> None:
+        # TEXT that is not UTF-8 must reach the converter (and be quarantined), not raise
+        # while reading.
+        self.connection.text_factory = decode_text
 
     def tables(self) -> set[str]:
         rows = self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -50,6 +57,28 @@ class Source:
         for values in cursor:
             yield dict(zip(names, values, strict=True))
 
+    def rows_by_rowid(self, table: str, rowids: list[int]) -> Iterator[dict[str, Any]]:
+        """The rows with these rowids (in rowid order), read as ``rows`` reads them."""
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            cursor = self.connection.execute(
+                f'SELECT rowid AS "__rowid", * FROM "{table}" WHERE rowid IN ({marks}) '
+                "ORDER BY rowid",
+                chunk,
+            )
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                yield dict(zip(names, values, strict=True))
+
+
+def decode_text(raw: bytes) -> str | UndecodedText:
+    """SQLite TEXT as ``str``; bytes that are not UTF-8 kept as ``UndecodedText``."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return UndecodedText(raw)
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -61,7 +90,7 @@ def file_sha256(path: Path) -> str:
 
 def _replay_dump(dump: Path, target: sqlite3.Connection) -> None:
     statement: list[str] = []
-    with dump.open(encoding="utf-8") as handle:
+    with dump.open(encoding="utf-8", newline="") as handle:  # CR inside strings stays CR
         for number, line in enumerate(handle, start=1):
             statement.append(line)
             text = "".join(statement)
