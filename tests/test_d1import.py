@@ -20,7 +20,7 @@ from d1import.results import RunResult
 from d1import.run import ImportRefused, run_import
 from dbtools.ids import legacy_uuid
 from seeds.loader import read_seed_files
-from tests.d1_fixture import D1Builder, write_dump
+from tests.d1_fixture import DIRTY, D1Builder, dirty_d1, write_dump
 from tests.support import ROOT, engine_for, run_alembic
 
 UPPER_UUID = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
@@ -644,3 +644,73 @@ def test_command_line_report_and_exit_codes(tmp_path: Path, head_db: URL, seeded
     )
     assert missing.returncode == 2
     assert "nope.sqlite: no such file" in missing.stderr
+
+
+def expected_quarantine() -> dict[tuple[str, int], tuple[str, str | None]]:
+    """(table, SQLite rowid) -> (kind, D1 column) of every dirty row that must not load."""
+    rowids = {"users": 1, "journal_entries": 1, "activity_events": 1, "books": 1}
+    expected = {}
+    for case in DIRTY:
+        rowids[case.table] = rowids.get(case.table, 0) + 1
+        if case.kind is not None:
+            expected[(case.table, rowids[case.table])] = (case.kind, case.column)
+    return expected
+
+
+@pytest.mark.parametrize("form", ["sqlite", "dump"])
+def test_every_awkward_value_is_quarantined_with_its_kind_or_loads_exactly(
+    tmp_path: Path, head_db: URL, seeded: Engine, form: str
+) -> None:
+    source = dirty_d1(tmp_path / "dirty.sqlite")
+    if form == "dump":
+        source = write_dump(source, tmp_path / "dirty.sql")
+    result = run(source, head_db)
+    with seeded.connect() as connection:
+        records = connection.execute(
+            text("SELECT source_table, source_rowid, kind, d1_column FROM d1import.quarantine")
+        ).all()
+        per_table = dict(
+            connection.execute(
+                text("SELECT source_table, count(*) FROM d1import.quarantine GROUP BY 1")
+            ).all()
+        )
+        for case in DIRTY:
+            if case.kind is not None:
+                continue
+            row_id = legacy_uuid(case.table, case.values["id"])
+            for expression, value in case.loads_as.items():
+                found = connection.execute(
+                    text(f'SELECT {expression} FROM "{case.table}" WHERE id = :id'), {"id": row_id}
+                ).scalar_one()
+                assert (bytes(found) if isinstance(found, memoryview) else found) == value, (
+                    case.name,
+                    expression,
+                )
+    assert {(t, rowid): (kind, column) for t, rowid, kind, column in records} == (
+        expected_quarantine()
+    )
+    # every other row loaded; conservation counted in the quarantine table itself
+    for table, outcome in result.tables.items():
+        assert outcome.source_rows == outcome.loaded_rows + per_table.get(table, 0), table
+    assert result.conserved
+    assert all(c["match"] for c in result.checks["checksums"].values())
+
+
+def test_a_batch_the_server_refuses_is_bisected_and_the_rest_loads(
+    tmp_path: Path, head_db: URL, seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net: a converter that lets a bad value through (here: no JSON check at
+    all) costs that row, with the server's message, not the run."""
+    monkeypatch.setattr("d1import.convert.to_jsonb", lambda value: value)
+    d1 = D1Builder(tmp_path / "d1.sqlite")
+    d1.add("users", id="u1", email="u1@example.org")
+    for n, metadata in enumerate(['{"a": 1}', '{"a": NaN}', "[2]", '"\\u0000"', "{}"]):
+        d1.add("activity_events", id=f"ev{n}", user_id="u1", event_type="x", metadata_json=metadata)
+    result = run(d1.close(), head_db)
+    events = result.tables["activity_events"]
+    assert (events.loaded_rows, events.quarantined_rows) == (3, 2)
+    reasons = quarantine(seeded)
+    assert reasons["activity_events:ev1"][:2] == ("rejected_by_server", "metadata_json")
+    assert "json" in reasons["activity_events:ev1"][2]
+    assert reasons["activity_events:ev3"][:2] == ("rejected_by_server", "metadata_json")
+    assert result.conserved
