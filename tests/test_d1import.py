@@ -669,7 +669,7 @@ def test_every_awkward_value_is_quarantined_with_its_kind_or_loads_exactly(
         records = connection.execute(
             text("SELECT source_table, source_rowid, kind, d1_column FROM d1import.quarantine")
         ).all()
-        per_table = dict(
+        per_table: dict[str, int] = dict(
             connection.execute(
                 text("SELECT source_table, count(*) FROM d1import.quarantine GROUP BY 1")
             ).all()

@@ -290,3 +290,25 @@ def test_integers_are_read_only_from_plain_ascii_numbers(raw: str) -> None:
     if number is not None:
         assert set(raw.strip()) <= set("+-.0123456789eE")
         assert Decimal(raw.strip()) == number
+
+
+@pytest.mark.parametrize("conversion", ["jsonb", "json_array"])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(raw=json_texts)
+def test_json_postgres_reads_as_it_is_or_is_refused(
+    server: psycopg.Connection, conversion: str, raw: str
+) -> None:
+    """JSON-shaped text only (numbers at numeric's limits, escapes, nesting): the same
+    property as above, with more tries where JSON is hard."""
+    value, refused = outcome(conversion, raw)
+    if refused is not None:
+        assert refused.kind in ("invalid_json", "not_a_json_array")
+        return
+    stored = landed(server, conversion, value)
+    assert stored is not None
+    if conversion == "jsonb":
+        assert value == raw
