@@ -34,6 +34,7 @@ INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 HEX = re.compile(r"[0-9a-fA-F]*")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL; lone surrogates (not UTF-8)
+RISKY_ESCAPE = re.compile(r"\\u(0000|[dD][89a-fA-F])")  # JSON escapes of a NUL or a surrogate
 # PostgreSQL's numeric (jsonb numbers): at most 131072 digits before the point, 16383 after.
 NUMERIC_MAX_ADJUSTED = 131071
 NUMERIC_MAX_SCALE = 16383
@@ -266,14 +267,25 @@ def _json_text(value: Any) -> str:
     return _as_text(value, "JSON text")
 
 
-def _parse_json(text: str) -> Any:
+def _parse_json(text: str, *, ints_as_spelled: bool = False) -> Any:
+    """The parsed JSON, numbers kept as spelled; ConversionError where PostgreSQL would refuse
+    it. Fast path: integers through ``int`` (they fit ``numeric`` unless they have more than
+    4300 digits: then again, checked), strings walked only when an escape could make a NUL or
+    a surrogate."""
     try:
-        parsed = json.loads(
-            text,
-            parse_float=_json_number,
-            parse_int=_json_number,
-            parse_constant=_no_constants,
-        )
+        try:
+            if ints_as_spelled:
+                raise ValueError("take the path that keeps integers as spelled")
+            parsed = json.loads(text, parse_float=_json_number, parse_constant=_no_constants)
+        except ValueError as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                raise
+            parsed = json.loads(  # an integer beyond int(): keep it as spelled, checked
+                text,
+                parse_float=_json_number,
+                parse_int=_json_number,
+                parse_constant=_no_constants,
+            )
     except json.JSONDecodeError as exc:
         raise ConversionError(
             "invalid_json", f"invalid JSON: {exc.msg} at character {exc.pos}"
@@ -282,7 +294,8 @@ def _parse_json(text: str) -> Any:
         raise ConversionError(
             "invalid_json", "JSON nested too deeply to check (more than ~900 levels)"
         ) from None
-    _check_strings(parsed)
+    if RISKY_ESCAPE.search(text):
+        _check_strings(parsed)
     return parsed
 
 
@@ -301,7 +314,7 @@ def to_json_array(value: Any) -> Any:
     ``true``/``false``, ``null`` as a NULL element."""
     if _blank(value):
         return None
-    parsed = _parse_json(_json_text(value))
+    parsed = _parse_json(_json_text(value), ints_as_spelled=True)
     if not isinstance(parsed, list):
         got = "number" if isinstance(parsed, _JsonNumber) else type(parsed).__name__
         raise ConversionError("not_a_json_array", f"expected a JSON array, got {got}")
