@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from d1import.bookkeeping import SECRET_COLUMNS
 from d1import.catalog import TargetTable, read_target
 from d1import.convert import ConversionError, Converter, converter_for
 from d1import.mapping import TableMap
@@ -40,6 +41,7 @@ from d1import.rules import PENDING, PENDING_COLUMNS, STAGE, STAGE_ADJUSTMENTS, R
 from d1import.source import Source
 
 BATCH = 5000
+REDACTED_DETAIL = "the value is a secret: not shown (its kind says what is wrong)"
 COPY_COLUMN = re.compile(r"COPY \S+, line \d+, column (\w+)")
 PendingRow = tuple[int, str | None, str, str | None, str, Any]
 """A row quarantined before the SQL steps: rowid, legacy id, kind, D1 column, detail, new id."""
@@ -88,6 +90,7 @@ class TableLoader:
             for d1, entry in table_map.columns.items()
             if entry.column is not None
         ]
+        self.secrets = SECRET_COLUMNS.get(self.d1_table, set())
         self.rules = Rules(
             self.target, self.d1_table, {c.target: c.source for c in self.columns}, sha256
         )
@@ -141,7 +144,8 @@ class TableLoader:
             try:
                 values.append(column.convert(row.get(column.source)))
             except ConversionError as exc:
-                refused = (row["__rowid"], legacy, exc.kind, column.source, exc.detail)
+                detail = REDACTED_DETAIL if column.source in self.secrets else exc.detail
+                refused = (row["__rowid"], legacy, exc.kind, column.source, detail)
                 return None, (*refused, self._new_id(row))
         return tuple(values), None
 

@@ -416,6 +416,33 @@ def test_quarantined_rows_keep_their_values_but_not_secrets(
     }
 
 
+def test_a_secret_that_does_not_convert_is_not_shown_in_its_reason(
+    tmp_path: Path, head_db: URL, seeded: Engine
+) -> None:
+    d1 = D1Builder(tmp_path / "d1.sqlite")
+    d1.add("users", id="u1", email="a@b.c")
+    secret = "secret-access\x00token"
+    d1.add(
+        "accounts",
+        id="acc_nul",
+        userId="u1",
+        type="oauth",
+        provider="github",
+        providerAccountId="1",
+        access_token=secret,
+    )
+    run(d1.close(), head_db)
+    with seeded.connect() as connection:
+        record = connection.execute(
+            text(
+                "SELECT kind, d1_column, detail, source_row::text AS source_row "
+                "FROM d1import.quarantine"
+            )
+        ).one()
+    assert (record.kind, record.d1_column) == ("invalid_text", "access_token")
+    assert "secret-access" not in record.detail + record.source_row
+
+
 def test_a_dump_loads_exactly_like_the_database(
     tmp_path: Path, head_db: URL, seeded: Engine, second_seeded_db: URL
 ) -> None:
