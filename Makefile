@@ -48,7 +48,7 @@ check: venv  ## drift check: models (tables, enums, functions, views, triggers) 
 
 validate: venv  ## re-run the validation checkpoint live; writes docs/validation.md
 	$(BIN)/python -m dbtools.ensure_database --server-only
-	$(BIN)/python -m dbtools.validate
+	$(BIN)/python -m d1import.parity
 
 downgrade: venv  ## undo the last revision
 	$(BIN)/alembic downgrade -1
