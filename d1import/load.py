@@ -34,6 +34,7 @@ from psycopg import sql
 from d1import.bookkeeping import SECRET_COLUMNS
 from d1import.catalog import TargetTable, read_target
 from d1import.convert import ConversionError, Converter, converter_for
+from d1import.errors import scrub
 from d1import.mapping import TableMap
 from d1import.quarantine_writeup import legacy_id, write_up
 from d1import.results import TableResult
@@ -144,7 +145,7 @@ class TableLoader:
             try:
                 values.append(column.convert(row.get(column.source)))
             except ConversionError as exc:
-                detail = REDACTED_DETAIL if column.source in self.secrets else exc.detail
+                detail = self._shown_detail(column.source, exc.detail)
                 refused = (row["__rowid"], legacy, exc.kind, column.source, detail)
                 return None, (*refused, self._new_id(row))
         return tuple(values), None
@@ -214,7 +215,18 @@ class TableLoader:
         new_id = next(
             (v for c, v in zip(self.columns, values[2:], strict=True) if c.target == "id"), None
         )
-        return (values[0], values[1], "rejected_by_server", column, message, new_id)
+        detail = self._shown_detail(column, message)
+        return (values[0], values[1], "rejected_by_server", column, detail, new_id)
+
+    def _shown_detail(self, column: str | None, detail: str) -> str:
+        """A quarantine detail as it may be shown: a secret column's is replaced; a server
+        message naming no column, in a table with secrets, loses every quoted value (the one
+        redaction of ``d1import.errors``)."""
+        if column in self.secrets:
+            return REDACTED_DETAIL
+        if column is None and self.secrets:
+            return scrub(detail)
+        return detail
 
     # -- steps 2-6 ------------------------------------------------------------------------
     def _sort_out(self) -> int:

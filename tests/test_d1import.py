@@ -753,3 +753,21 @@ def test_a_batch_the_server_refuses_is_bisected_and_the_rest_loads(
     assert "json" in reasons["activity_events:ev1"][2]
     assert reasons["activity_events:ev3"][:2] == ("rejected_by_server", "metadata_json")
     assert result.conserved
+
+
+def test_the_servers_message_on_a_secret_column_is_redacted_too(
+    tmp_path: Path, head_db: URL, seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net's detail goes through the same redaction as a conversion's: a token
+    the server refuses (here: not hashed, and not valid bytea) is named, never quoted."""
+    monkeypatch.setattr("d1import.convert.to_token_hash", lambda value: value)
+    d1 = D1Builder(tmp_path / "d1.sqlite")
+    d1.add("users", id="u1", email="u1@example.org")
+    token = "\\x" + RAW_TOKEN
+    d1.add("sessions", id="s1", sessionToken=token, userId="u1", expires="2099-01-01")
+    result = run(d1.close(), head_db)
+    assert result.tables["sessions"].quarantined_rows == 1
+    kind, column, detail = quarantine(seeded)["sessions:s1"]
+    assert (kind, column) == ("rejected_by_server", "sessionToken")
+    assert detail == load_module.REDACTED_DETAIL
+    assert result.conserved
