@@ -60,7 +60,7 @@ docs: venv  ## regenerate docs/schema.md (ER diagrams and table reference) from 
 
 validate: venv  ## re-run the validation checkpoint live; writes docs/validation.md
 	$(WITH_DB) sh -ec '$(BIN)/python -m dbtools.ensure_database --server-only; \
-		$(BIN)/python -m dbtools.validate'
+		$(BIN)/python -m d1import.parity'
 
 downgrade: venv  ## undo the last revision
 	$(WITH_DB) $(BIN)/alembic downgrade -1

@@ -1,6 +1,7 @@
 """Generate a realistic D1 database (SQLite) of about N rows for the import benchmark.
 
     .venv/bin/python bench/generate_d1.py OUT.sqlite [--rows 1000000] [--seed 7]
+        [--unreadable-users]
 
 Rows are spread over the user-owned tables roughly as the app writes them (ledger and
 activity events dominate), with the app's formats: text ids and timestamps in several ISO
@@ -203,7 +204,7 @@ def rows_for(
             }
 
 
-def generate(path: Path, total: int, seed: int) -> dict[str, int]:
+def generate(path: Path, total: int, seed: int, unreadable_users: bool = False) -> dict[str, int]:
     rng = random.Random(seed)
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
@@ -219,6 +220,9 @@ def generate(path: Path, total: int, seed: int) -> dict[str, int]:
         batch = list(rows_for(table, n, users, rng, parents))
         if table == "users":
             users = [str(r["id"]) for r in batch]
+            if unreadable_users:  # every user quarantined, so every row that hangs off one
+                for row in batch:
+                    row["created_at"] = "the day we met"
         parents[table] = [str(r["id"]) for r in batch]
         columns = list(batch[0])
         names = ", ".join(f'"{c}"' for c in columns)
@@ -238,8 +242,13 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--unreadable-users",
+        action="store_true",
+        help="no user's created_at is a date: the import quarantines every row",
+    )
     args = parser.parse_args()
-    counts = generate(args.out, args.rows, args.seed)
+    counts = generate(args.out, args.rows, args.seed, args.unreadable_users)
     sys.stdout.write(f"{sum(counts.values())} rows in {len(counts)} tables: {args.out}\n")
     return 0
 

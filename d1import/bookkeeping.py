@@ -8,8 +8,12 @@
 - ``tables_done``: per source and table, what was loaded; a table listed here is skipped when
   an interrupted run is resumed (each table loads in one transaction with its row here).
 - ``id_map``: every row whose id changed (non-UUID or upper-case D1 ids).
-- ``quarantine``: every source row not loaded, with the reason and the source values (secrets
-  redacted); ``new_id`` is the id the row would have had, so dependents can name it.
+- ``quarantine``: every source row not loaded, one record each, keyed by its SQLite rowid
+  (a NULL or repeated primary key cannot make two records collide): the reason as ``kind``
+  (``d1import.kinds``), ``d1_column`` and ``detail`` (values shown, secrets never), the row it
+  collides with or depends on (``related_table``, ``related_legacy_id``), the source values
+  (secrets redacted), and ``new_id``, the id the row would have had: dependents find their
+  quarantined parent through the index on (``source_table``, ``new_id``).
 """
 
 from __future__ import annotations
@@ -53,16 +57,24 @@ CREATE TABLE IF NOT EXISTS d1import.id_map (
     PRIMARY KEY (source_table, legacy_id)
 );
 CREATE TABLE IF NOT EXISTS d1import.quarantine (
+    source_sha256 text NOT NULL,
     source_table text NOT NULL,
-    legacy_id text NOT NULL,
-    reason text NOT NULL,
+    source_rowid bigint NOT NULL,
+    legacy_id text,
+    kind text NOT NULL,
+    d1_column text,
+    detail text NOT NULL,
+    related_table text,
+    related_legacy_id text,
     source_row jsonb NOT NULL,
     new_id uuid,
-    source_sha256 text NOT NULL,
     quarantined_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (source_table, legacy_id)
+    PRIMARY KEY (source_sha256, source_table, source_rowid)
 );
-CREATE INDEX IF NOT EXISTS quarantine_new_id_idx ON d1import.quarantine (source_table, new_id);
+CREATE INDEX IF NOT EXISTS quarantine_parent_idx ON d1import.quarantine (source_table, new_id)
+    WHERE new_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS quarantine_kind_idx
+    ON d1import.quarantine (source_sha256, kind, source_table, d1_column, source_rowid);
 """
 
 # "d1import" in ASCII: two imports into one database wait for each other.

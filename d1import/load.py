@@ -1,64 +1,51 @@
 """Loading one D1 table: convert and COPY into a staging table, sort out in SQL what cannot go
-in (with the reason), insert the rest, and record it all in one transaction.
+in (``d1import.rules``), insert the rest, write up the quarantine
+(``d1import.quarantine_writeup``), all in the caller's transaction.
 
 The steps, in order, for a table T:
 1. stream the source rows, convert each column (a value that does not convert quarantines
-   its row), COPY the rest into a temporary ``stage``;
-2. columns D1 did not have get their defaults (the stage declares them, the COPY fills them);
+   its row with the converter's kind), COPY the rest into a temporary stage in batches; a
+   batch the server refuses is bisected down to the rows it refuses, which are quarantined
+   with the server's message (``rejected_by_server``), and the load goes on;
+2. columns D1 did not have get their defaults (the stage declares them, the COPY fills
+   them), adjusted where a rule needs it (``rules.STAGE_ADJUSTMENTS``);
 3. quarantine rows with NULL in a NOT NULL column, rows breaking a CHECK of T;
-4. count rows whose primary key is already in T (an earlier run, or the seeds under the same
-   derived id) as loaded, and take them out;
+4. rows whose primary key is already in T (the seeds, under the same derived id): the same
+   values count as loaded; other values are quarantined as a difference for the operator;
 5. quarantine the later of two rows that would collide on a unique index of T (or with a row
    already in T), naming the row it collides with;
 6. quarantine rows whose foreign key finds no parent (SQLite did not enforce them), naming
-   the parent's own quarantine reason when the parent was quarantined;
-7. insert the rest; record the ids that changed, checksums of what was converted and of what
-   landed, and the table as done.
+   the parent when it was quarantined;
+7. write up the quarantine, insert the rest; record the ids that changed and checksums of
+   what was converted and of what landed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from d1import.bookkeeping import REDACTED, SECRET_COLUMNS
+from d1import.bookkeeping import SECRET_COLUMNS
 from d1import.catalog import TargetTable, read_target
 from d1import.convert import ConversionError, Converter, converter_for
+from d1import.errors import scrub
 from d1import.mapping import TableMap
+from d1import.quarantine_writeup import legacy_id, write_up
+from d1import.results import TableResult
+from d1import.rules import PENDING, PENDING_COLUMNS, STAGE, STAGE_ADJUSTMENTS, Rules
 from d1import.source import Source
 
-STAGE = "d1import_stage"
-PENDING = "d1import_pending"  # rows the SQL steps quarantine: rowid, legacy id, reason, id
-
-
-@dataclass
-class TableResult:
-    table: str
-    source_rows: int
-    loaded_rows: int
-    already_present_rows: int
-    quarantined_rows: int
-    converted_checksum: str
-    loaded_checksum: str
-    seconds: float
-    resumed: bool = False
-
-    def conserved(self) -> bool:
-        return self.source_rows == self.loaded_rows + self.quarantined_rows
-
-
-def empty_result(table: str) -> TableResult:
-    """A table the source has no rows of: nothing to stage (the checksum of no rows)."""
-    nothing = "0:" + "0" * 16
-    return TableResult(table, 0, 0, 0, 0, nothing, nothing, 0.0)
+BATCH = 5000
+REDACTED_DETAIL = "the value is a secret: not shown (its kind says what is wrong)"
+COPY_COLUMN = re.compile(r"COPY \S+, line \d+, column (\w+)")
+PendingRow = tuple[int, str | None, str, str | None, str, Any]
+"""A row quarantined before the SQL steps: rowid, legacy id, kind, D1 column, detail, new id."""
 
 
 @dataclass(frozen=True)
@@ -66,39 +53,6 @@ class ColumnPlan:
     source: str
     target: str
     convert: Converter
-
-
-def redacted_row(table: str, row: dict[str, Any]) -> dict[str, Any]:
-    """The source row as JSON-able values, secrets replaced."""
-    secrets = SECRET_COLUMNS.get(table, set())
-    clean: dict[str, Any] = {}
-    for key, value in row.items():
-        if key == "__rowid":
-            continue
-        if key in secrets and value is not None:
-            clean[key] = REDACTED
-        elif isinstance(value, bytes):
-            clean[key] = value.hex()
-        elif isinstance(value, float) and not math.isfinite(value):
-            clean[key] = str(value)
-        elif isinstance(value, str) and "\x00" in value:
-            clean[key] = value.replace("\x00", "\\u0000")  # jsonb cannot hold NUL
-        else:
-            clean[key] = value
-    return clean
-
-
-def legacy_id(table: str, pk_columns: list[str], row: dict[str, Any]) -> str:
-    """The D1 primary key as text (composite keys joined with ``|``), secrets hashed."""
-    parts = []
-    for column in pk_columns:
-        value = row.get(column)
-        if column in SECRET_COLUMNS.get(table, set()) and value is not None:
-            digest = hashlib.sha256(str(value).encode()).hexdigest()[:16]
-            parts.append(f"sha256:{digest}")
-        else:
-            parts.append("" if value is None else str(value))
-    return "|".join(parts)
 
 
 class TableLoader:
@@ -112,6 +66,7 @@ class TableLoader:
         d1_pk: list[str],
         enum_labels: dict[str, tuple[str, ...]],
         sha256: str,
+        source_rows: int,
         progress: Callable[[int], None] = lambda _: None,
     ) -> None:
         self.connection = connection
@@ -120,6 +75,7 @@ class TableLoader:
         self.d1_table = table_map.table
         self.d1_pk = d1_pk
         self.sha256 = sha256
+        self.source_rows = source_rows
         self.progress = progress
         self.target: TargetTable = read_target(connection, table_map.table)
         self.columns = [
@@ -135,22 +91,17 @@ class TableLoader:
             for d1, entry in table_map.columns.items()
             if entry.column is not None
         ]
+        self.secrets = SECRET_COLUMNS.get(self.d1_table, set())
+        self.rules = Rules(
+            self.target, self.d1_table, {c.target: c.source for c in self.columns}, sha256
+        )
 
-    # -- helpers --------------------------------------------------------------------------
     def _execute(
         self, query: sql.Composed | sql.SQL | str, params: Any = None
     ) -> psycopg.Cursor[Any]:
         cursor = self.connection.cursor()
         cursor.execute(query, params)
         return cursor
-
-    @property
-    def _new_id_sql(self) -> sql.SQL:
-        """The quarantined row's id, for its dependents to name it (tables keyed by ``id``)."""
-        return sql.SQL("s.id") if "id" in self.target.primary_key else sql.SQL("NULL::uuid")
-
-    def _id(self, name: str) -> sql.Identifier:
-        return sql.Identifier(name)
 
     # -- step 1 ---------------------------------------------------------------------------
     def _create_stage(self) -> None:
@@ -159,7 +110,7 @@ class TableLoader:
         mapped = {c.target for c in self.columns}
         columns = [
             sql.SQL("{} {}{}").format(
-                self._id(c.name),
+                sql.Identifier(c.name),
                 sql.SQL(c.sql_type),
                 sql.SQL(f" DEFAULT {c.default}")
                 if c.name not in mapped and c.default is not None
@@ -170,13 +121,11 @@ class TableLoader:
         self._execute(f"DROP TABLE IF EXISTS {STAGE}, {PENDING}")
         self._execute(
             sql.SQL(
-                "CREATE TEMP TABLE {} (__rowid bigint PRIMARY KEY, __legacy_id text NOT NULL, {})"
+                "CREATE TEMP TABLE {} (__rowid bigint PRIMARY KEY, __legacy_id text, {})"
             ).format(sql.Identifier(STAGE), sql.SQL(", ").join(columns))
         )
-        self._execute(
-            f"CREATE TEMP TABLE {PENDING} (rowid bigint PRIMARY KEY, legacy_id text, "
-            "reason text NOT NULL, new_id uuid)"
-        )
+        self._execute(f"CREATE TEMP TABLE {PENDING} ({PENDING_COLUMNS})")
+        self._execute(f"CREATE INDEX ON {PENDING} (new_id)")
 
     def _new_id(self, row: dict[str, Any]) -> Any:
         """The id a row would have had (for naming it to its dependents), if it has one."""
@@ -188,214 +137,125 @@ class TableLoader:
                     return None
         return None
 
-    def _converted_rows(
-        self, rejected: list[tuple[int, str, str, Any]]
-    ) -> Iterator[tuple[Any, ...]]:
+    def _converted(self, row: dict[str, Any]) -> tuple[tuple[Any, ...] | None, PendingRow | None]:
+        """The row's stage values, or why it is quarantined."""
+        legacy = legacy_id(self.d1_table, self.d1_pk, row)
+        values: list[Any] = [row["__rowid"], legacy]
+        for column in self.columns:
+            try:
+                values.append(column.convert(row.get(column.source)))
+            except ConversionError as exc:
+                detail = self._shown_detail(column.source, exc.detail)
+                refused = (row["__rowid"], legacy, exc.kind, column.source, detail)
+                return None, (*refused, self._new_id(row))
+        return tuple(values), None
+
+    def _copy_into_stage(self) -> None:
+        """Step 1, in batches: converted rows to the stage, the others to the pending
+        quarantine (memory holds one batch)."""
+        batch: list[tuple[Any, ...]] = []
+        rejected: list[PendingRow] = []
         for row in self.source.rows(self.d1_table):
             self.progress(1)
-            legacy = legacy_id(self.d1_table, self.d1_pk, row)
-            values: list[Any] = [row["__rowid"], legacy]
-            try:
-                for column in self.columns:
-                    try:
-                        values.append(column.convert(row.get(column.source)))
-                    except ConversionError as exc:
-                        raise ConversionError(f"{column.source}: {exc}") from None
-            except ConversionError as exc:
-                rejected.append((row["__rowid"], legacy, str(exc), self._new_id(row)))
-                continue
-            yield tuple(values)
+            converted, refused = self._converted(row)
+            if converted is not None:
+                batch.append(converted)
+            if refused is not None:
+                rejected.append(refused)
+            if len(batch) + len(rejected) >= BATCH:
+                self._flush(batch, rejected)
+                batch, rejected = [], []
+        self._flush(batch, rejected)
 
-    def _copy_into_stage(self) -> list[tuple[int, str, str, Any]]:
-        rejected: list[tuple[int, str, str, Any]] = []
+    def _flush(self, batch: list[tuple[Any, ...]], rejected: list[PendingRow]) -> None:
+        self._copy_batch(batch, rejected)
+        if rejected:
+            with (
+                self.connection.cursor() as cursor,
+                cursor.copy(
+                    sql.SQL(
+                        "COPY {} (rowid, legacy_id, kind, d1_column, detail, new_id) FROM STDIN"
+                    ).format(sql.Identifier(PENDING))
+                ) as copy,
+            ):
+                for pending in rejected:
+                    copy.write_row(pending)
+
+    def _copy_batch(self, batch: list[tuple[Any, ...]], rejected: list[PendingRow]) -> None:
+        """COPY the batch under a savepoint; if the server refuses it, bisect to the rows it
+        refuses and quarantine those with its message (the safety net)."""
+        if not batch:
+            return
         names = ["__rowid", "__legacy_id", *[c.target for c in self.columns]]
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names))
         )
-        with self.connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for values in self._converted_rows(rejected):
-                copy.write_row(values)
-        if rejected:
-            with self.connection.cursor() as cursor:
-                cursor.executemany(
-                    f"INSERT INTO {PENDING} (rowid, legacy_id, reason, new_id) VALUES (%s, %s, %s, %s)",
-                    rejected,
-                )
-        return rejected
+        try:
+            with (
+                self.connection.transaction(),
+                self.connection.cursor() as cursor,
+                cursor.copy(statement) as copy,
+            ):
+                for values in batch:
+                    copy.write_row(values)
+        except (psycopg.DataError, ValueError) as exc:  # ValueError: a value psycopg cannot send
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                self._copy_batch(batch[:middle], rejected)
+                self._copy_batch(batch[middle:], rejected)
+                return
+            rejected.append(self._refused(batch[0], exc))
+
+    def _refused(self, values: tuple[Any, ...], exc: Exception) -> PendingRow:
+        diag = exc.diag if isinstance(exc, psycopg.Error) else None
+        message = (diag.message_primary if diag else None) or str(exc).splitlines()[0]
+        found = COPY_COLUMN.search((diag.context if diag else None) or "")
+        target = found.group(1) if found else None
+        column = next((c.source for c in self.columns if c.target == target), None)
+        new_id = next(
+            (v for c, v in zip(self.columns, values[2:], strict=True) if c.target == "id"), None
+        )
+        detail = self._shown_detail(column, message)
+        return (values[0], values[1], "rejected_by_server", column, detail, new_id)
+
+    def _shown_detail(self, column: str | None, detail: str) -> str:
+        """A quarantine detail as it may be shown: a secret column's is replaced; a server
+        message naming no column, in a table with secrets, loses every quoted value (the one
+        redaction of ``d1import.errors``)."""
+        if column in self.secrets:
+            return REDACTED_DETAIL
+        if column is None and self.secrets:
+            return scrub(detail)
+        return detail
 
     # -- steps 2-6 ------------------------------------------------------------------------
-    def _quarantine_where(self, condition: sql.Composable, reason: sql.Composable) -> int:
-        query = sql.SQL(
-            "WITH gone AS (DELETE FROM {stage} s WHERE {condition} "
-            "RETURNING s.__rowid, s.__legacy_id, {reason} AS reason, {new_id} AS new_id) "
-            "INSERT INTO {pending} SELECT * FROM gone"
-        ).format(
-            stage=sql.Identifier(STAGE),
-            condition=condition,
-            reason=reason,
-            new_id=self._new_id_sql,
-            pending=sql.Identifier(PENDING),
-        )
-        return self._execute(query).rowcount
-
-    def _not_null_and_checks(self) -> None:
-        """One pass over the stage for every NOT NULL column and CHECK; the reason names the
-        first rule a row breaks."""
-        rules: list[tuple[sql.Composable, str]] = [
-            (
-                sql.SQL("s.{} IS NULL").format(self._id(column.name)),
-                f"{column.name}: missing value for a NOT NULL column",
-            )
-            for column in self.target.columns
-            if column.not_null
-        ]
-        rules += [
-            (
-                sql.SQL("NOT COALESCE(({}), true)").format(sql.SQL(expression)),
-                f"violates {name}: CHECK {expression}",
-            )
-            for name, expression in self.target.checks
-        ]
-        if not rules:
-            return
-        broken = sql.SQL(" OR ").join(sql.SQL("({})").format(rule) for rule, _ in rules)
-        reason = sql.SQL("CASE {} END").format(
-            sql.SQL(" ").join(
-                sql.SQL("WHEN {} THEN {}").format(rule, sql.Literal(text)) for rule, text in rules
-            )
-        )
-        self._quarantine_where(broken, reason)
-
-    def _take_out_present(self) -> int:
-        keys = self.target.primary_key
-        match = sql.SQL(" AND ").join(sql.SQL("t.{c} = s.{c}").format(c=self._id(c)) for c in keys)
-        query = sql.SQL("DELETE FROM {stage} s USING {table} t WHERE {match}").format(
-            stage=sql.Identifier(STAGE), table=sql.Identifier(self.target.name), match=match
-        )
-        return self._execute(query).rowcount
-
-    def _unique_collisions(self) -> None:
+    def _sort_out(self) -> int:
+        """The SQL rules, in order; returns how many rows were already there (step 4)."""
+        adjustment = STAGE_ADJUSTMENTS.get(self.target.name)
+        if adjustment:
+            self._execute(adjustment)
+        rules = self.rules
+        for statement in (rules.not_null_and_checks(), rules.differing_from_existing()):
+            if statement is not None:
+                self._execute(statement)
+        present = self._execute(rules.take_out_present()).rowcount
         for index in self.target.unique_indexes:
-            keys = [sql.SQL(f"({e})") for e in index.expressions]
-            key_list = sql.SQL(", ").join(keys)
-            predicate = sql.SQL(index.predicate) if index.predicate else sql.SQL("true")
-            not_null = sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(k) for k in keys)
-            shown = ", ".join(index.expressions)
-            # Later rows (by D1 rowid) that repeat an earlier row's key.
-            self._execute(
-                sql.SQL(
-                    "WITH ranked AS (SELECT __rowid, first_value(__legacy_id) OVER w AS keeper, "
-                    "row_number() OVER w AS n, ({keys})::text AS key FROM {stage} "
-                    "WHERE {predicate} AND {not_null} WINDOW w AS (PARTITION BY {keys} ORDER BY __rowid)), "
-                    "gone AS (DELETE FROM {stage} s USING ranked r WHERE s.__rowid = r.__rowid AND r.n > 1 "
-                    "RETURNING s.__rowid, s.__legacy_id, "
-                    "format('duplicate on %s (%s = %s): collides with %s %s', {index}, {shown}, r.key, "
-                    "{table}, r.keeper) AS reason, {new_id} AS new_id) "
-                    "INSERT INTO {pending} SELECT * FROM gone"
-                ).format(
-                    keys=key_list,
-                    stage=sql.Identifier(STAGE),
-                    predicate=predicate,
-                    not_null=not_null,
-                    index=sql.Literal(index.name),
-                    shown=sql.Literal(shown),
-                    table=sql.Literal(self.d1_table),
-                    new_id=self._new_id_sql,
-                    pending=sql.Identifier(PENDING),
-                )
+            self._execute(rules.duplicates_in_source(index))
+            self._execute(rules.duplicates_of_existing(index))
+        self_referencing = any(fk.parent == self.target.name for fk in self.target.foreign_keys)
+        while True:  # a quarantined row can orphan its children in the same table
+            removed = sum(
+                self._execute(rules.orphans(fk)).rowcount for fk in self.target.foreign_keys
             )
-            # Rows that repeat the key of a row already in the table (another source row
-            # with a different id, e.g. a case-variant email).
-            target_keys = sql.SQL(", ").join(sql.SQL(f"({e})") for e in index.expressions)
-            self._execute(
-                sql.SQL(
-                    "WITH keyed AS (SELECT __rowid, ({keys}) AS key FROM {stage} "
-                    "WHERE {predicate} AND {not_null}), "
-                    "hits AS (SELECT k.__rowid, k.key::text AS key, "
-                    "(SELECT COALESCE(m.legacy_id, {pk_text}) FROM {table_id} t "
-                    " LEFT JOIN d1import.id_map m ON m.source_table = {table} AND {map_join} "
-                    " WHERE {predicate_t} AND ({target_keys}) = k.key LIMIT 1) AS keeper "
-                    "FROM keyed k), "
-                    "gone AS (DELETE FROM {stage} s USING hits h WHERE s.__rowid = h.__rowid "
-                    "AND h.keeper IS NOT NULL RETURNING s.__rowid, s.__legacy_id, "
-                    "format('duplicate on %s (%s = %s): collides with %s %s already loaded', "
-                    "{index}, {shown}, h.key, {table}, h.keeper) AS reason, {new_id} AS new_id) "
-                    "INSERT INTO {pending} SELECT * FROM gone"
-                ).format(
-                    keys=key_list,
-                    stage=sql.Identifier(STAGE),
-                    predicate=predicate,
-                    predicate_t=predicate,
-                    not_null=not_null,
-                    pk_text=sql.SQL("concat_ws('|', {})").format(
-                        sql.SQL(", ").join(
-                            sql.SQL("t.{}::text").format(self._id(c))
-                            for c in self.target.primary_key
-                        )
-                    ),
-                    table_id=sql.Identifier(self.target.name),
-                    table=sql.Literal(self.d1_table),
-                    map_join=sql.SQL("m.new_id = t.id")
-                    if "id" in self.target.primary_key
-                    else sql.SQL("false"),
-                    target_keys=target_keys,
-                    index=sql.Literal(index.name),
-                    shown=sql.Literal(shown),
-                    new_id=self._new_id_sql,
-                    pending=sql.Identifier(PENDING),
-                )
-            )
-
-    def _orphans(self) -> None:
-        while True:
-            removed = 0
-            for fk in self.target.foreign_keys:
-                local = sql.SQL(", ").join(sql.SQL("s.{}").format(self._id(c)) for c in fk.columns)
-                parent = sql.SQL(", ").join(
-                    sql.SQL("p.{}").format(self._id(c)) for c in fk.parent_columns
-                )
-                present = sql.SQL(
-                    "EXISTS (SELECT 1 FROM {parent} p WHERE ({pcols}) = ({local}))"
-                ).format(parent=sql.Identifier(fk.parent), pcols=parent, local=local)
-                if fk.parent == self.target.name:
-                    present = sql.SQL(
-                        "({} OR EXISTS (SELECT 1 FROM {} p WHERE ({}) = ({})))"
-                    ).format(present, sql.Identifier(STAGE), parent, local)
-                not_null = sql.SQL(" AND ").join(
-                    sql.SQL("s.{} IS NOT NULL").format(self._id(c)) for c in fk.columns
-                )
-                column = ", ".join(fk.columns)
-                first = sql.SQL("s.{}").format(self._id(fk.columns[0]))
-                reason = sql.SQL(
-                    "COALESCE((SELECT format('depends on quarantined %s %s: %s', q.source_table, "
-                    "q.legacy_id, q.reason) FROM d1import.quarantine q WHERE q.source_table = {parent_name} "
-                    "AND q.new_id::text = {first}::text LIMIT 1), "
-                    "(SELECT format('depends on quarantined %s %s: %s', {parent_name}, q.legacy_id, q.reason) "
-                    "FROM {pending} q WHERE {self_parent} AND q.new_id::text = {first}::text LIMIT 1), "
-                    "format('orphan: %s references missing %s %s', {column}, {parent_name}, {first}::text))"
-                ).format(
-                    parent_name=sql.Literal(fk.parent),
-                    first=first,
-                    pending=sql.Identifier(PENDING),
-                    self_parent=sql.SQL("true")
-                    if fk.parent == self.target.name
-                    else sql.SQL("false"),
-                    column=sql.Literal(column),
-                )
-                removed += self._quarantine_where(
-                    sql.SQL("{} AND NOT {}").format(not_null, present), reason
-                )
-            if removed == 0 or not any(
-                fk.parent == self.target.name for fk in self.target.foreign_keys
-            ):
-                return
+            if removed == 0 or not self_referencing:
+                return present
 
     # -- step 7 ---------------------------------------------------------------------------
     def _checksum(self, relation: sql.Composable, where: sql.Composable) -> str:
         """Row count and an order-free 64-bit digest of the rows' text (the XOR of each row's
         hash: no sort, so it stays cheap on big tables)."""
         columns = sql.SQL(", ").join(
-            sql.SQL("x.{}").format(self._id(c.name)) for c in self.target.columns
+            sql.SQL("x.{}").format(sql.Identifier(c.name)) for c in self.target.columns
         )
         query = sql.SQL(
             "SELECT count(*) || ':' || lpad(to_hex(COALESCE(bit_xor(hashtextextended(ROW({columns})::text, 0)), 0)), 16, '0') "
@@ -406,70 +266,18 @@ class TableLoader:
         return str(row[0])
 
     def _insert(self) -> int:
-        names = sql.SQL(", ").join(self._id(c.name) for c in self.target.columns)
+        names = sql.SQL(", ").join(sql.Identifier(c.name) for c in self.target.columns)
         query = sql.SQL(
             "INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ORDER BY __rowid"
         ).format(table=sql.Identifier(self.target.name), names=names, stage=sql.Identifier(STAGE))
         return self._execute(query).rowcount
 
-    def _flush_quarantine(self) -> int:
-        pending = self._execute(
-            f"SELECT rowid, legacy_id, reason, new_id FROM {PENDING}"
-        ).fetchall()
-        if not pending:
-            return 0
-        by_rowid = {rowid: (legacy, reason, new_id) for rowid, legacy, reason, new_id in pending}
-        records = []
-        for row in self._source_rows_by_rowid(list(by_rowid)):
-            legacy, reason, new_id = by_rowid[row["__rowid"]]
-            reason = self._in_d1_terms(reason, row)
-            records.append(
-                (
-                    self.d1_table,
-                    legacy,
-                    reason,
-                    json.dumps(redacted_row(self.d1_table, row)),
-                    new_id,
-                    self.sha256,
-                )
-            )
-        with self.connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO d1import.quarantine (source_table, legacy_id, reason, source_row, new_id, "
-                "source_sha256) VALUES (%s, %s, %s, %s::jsonb, %s, %s) "
-                "ON CONFLICT (source_table, legacy_id) DO UPDATE SET reason = EXCLUDED.reason, "
-                "source_row = EXCLUDED.source_row, new_id = EXCLUDED.new_id",
-                records,
-            )
-        return len(records)
-
-    def _in_d1_terms(self, reason: str, row: dict[str, Any]) -> str:
-        """``orphan: user_id references missing users <uuid>`` → name the D1 column and the
-        D1 value the row holds, which is what a reviewer can look up."""
-        if not reason.startswith("orphan: "):
-            return reason
-        column, _, rest = reason.removeprefix("orphan: ").partition(" references missing ")
-        parent = rest.split(" ")[0]
-        source = next((c.source for c in self.columns if c.target == column), None)
-        if source is None:
-            return reason
-        return f"orphan: {source} = {row.get(source)!r} references a missing {parent} row"
-
-    def _source_rows_by_rowid(self, rowids: list[int]) -> Iterator[dict[str, Any]]:
-        return self.source.rows_at(self.d1_table, rowids)
-
     def load(self) -> TableResult:
         started = time.perf_counter()
-        source_rows = (
-            self.source.count(self.d1_table) if self.d1_table in self.source.tables() else 0
-        )
         self._create_stage()
         self._copy_into_stage()
-        self._not_null_and_checks()
-        present = self._take_out_present()
-        self._unique_collisions()
-        self._orphans()
-        quarantined = self._flush_quarantine()
+        present = self._sort_out()
+        quarantined = write_up(self.connection, self.source, self.d1_table, self.d1_pk, self.sha256)
         if "id" in self.target.primary_key:
             self._execute(
                 sql.SQL(
@@ -479,7 +287,7 @@ class TableLoader:
                 ).format(t=sql.Literal(self.d1_table), stage=sql.Identifier(STAGE))
             )
         converted = self._checksum(sql.Identifier(STAGE), sql.SQL("true"))
-        keys = sql.SQL(", ").join(self._id(c) for c in self.target.primary_key)
+        keys = sql.SQL(", ").join(sql.Identifier(c) for c in self.target.primary_key)
         inserted = self._insert()
         loaded = self._checksum(
             sql.Identifier(self.target.name),
@@ -489,7 +297,7 @@ class TableLoader:
         )
         result = TableResult(
             table=self.d1_table,
-            source_rows=source_rows,
+            source_rows=self.source_rows,
             loaded_rows=inserted + present,
             already_present_rows=present,
             quarantined_rows=quarantined,

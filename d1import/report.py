@@ -1,25 +1,23 @@
-"""The reconciliation report: ``report.json`` for machines, ``report.md`` for a reviewer."""
+"""The reconciliation report: ``report.json`` for machines, ``report.md`` for a reviewer.
+
+``build`` is a pure function of a run's result (and the time it is stamped with); the report
+stays small at any size: the quarantine as groups (kind, table, column) with counts and a
+few examples each, mismatches and differences as a count and the first few."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from d1import.run import RunResult
-
-
-def now_utc() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+from d1import.results import RunResult
 
 
-def build(run: RunResult) -> dict[str, Any]:
+def build(run: RunResult, generated_at: str) -> dict[str, Any]:
     loaded = sum(t.loaded_rows for t in run.tables.values())
     return {
         "source": {"sha256": run.sha256, "kind": run.source_kind},
-        "generated_at": now_utc(),
+        "generated_at": generated_at,
         "dry_run": run.dry_run,
         "tables": {
             name: {
@@ -36,7 +34,7 @@ def build(run: RunResult) -> dict[str, Any]:
             "loaded_rows": loaded,
             "quarantined_rows": sum(t.quarantined_rows for t in run.tables.values()),
         },
-        "quarantine_reasons": run.quarantine_reasons,
+        "quarantine": run.quarantine,
         "checks": run.checks,
         "ignored_source_tables": run.ignored_source_tables,
         "seconds": round(run.seconds, 3),
@@ -45,12 +43,23 @@ def build(run: RunResult) -> dict[str, Any]:
     }
 
 
+def _cell(value: Any) -> str:
+    return "—" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+
 def markdown(report: dict[str, Any]) -> str:
     ok = "✅"
     bad = "❌"
     checks = report["checks"]
     conserved = all(c["conserved"] for c in checks["row_counts"].values())
     sums_match = all(c["match"] for c in checks["checksums"].values())
+    wallets = checks["wallet_ledger_mismatches"]
+    differences = checks["differences_from_existing"]
+    orphans = sum(
+        g["rows"]
+        for g in report["quarantine"].get("groups", [])
+        if g["kind"] in ("orphan", "depends_on_quarantined")
+    )
     lines = [
         "# D1 → Postgres import: reconciliation",
         "",
@@ -62,12 +71,15 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "| Check | Status | Details |",
         "|-------|--------|---------|",
-        f"| Conservation (source = loaded + quarantined) | {ok if conserved else bad} | "
+        f"| Conservation (source = loaded + quarantined, counted in d1import.quarantine) | "
+        f"{ok if conserved else bad} | "
         f"{report['totals']['source_rows']} = {report['totals']['loaded_rows']} + {report['totals']['quarantined_rows']} |",
         f"| Checksums of converted values vs loaded rows | {ok if sums_match else bad} | {len(checks['checksums'])} tables |",
-        f"| Orphaned references | {'—' if not checks['orphans'] else '⚠️'} | {len(checks['orphans'])} rows quarantined |",
-        f"| Wallet vs ledger | {'—' if not checks['wallet_ledger_mismatches'] else '⚠️'} | "
-        f"{len(checks['wallet_ledger_mismatches'])} users differ (loaded as in D1, not adjusted) |",
+        f"| Orphaned references | {'—' if not orphans else '⚠️'} | {orphans} rows quarantined |",
+        f"| Rows that differ from rows already there (seeds) | {'—' if not differences['count'] else '⚠️'} | "
+        f"{differences['count']} rows quarantined: the operator decides |",
+        f"| Wallet vs ledger | {'—' if not wallets['count'] else '⚠️'} | "
+        f"{wallets['count']} users differ (loaded as in D1, not adjusted) |",
         "",
         "## Tables",
         "",
@@ -80,28 +92,46 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {name} | {t['source_rows']} | {t['loaded_rows']} | {t['already_present_rows']} | "
             f"{t['quarantined_rows']} | {counts['target_rows']} | {ok if counts['conserved'] else bad} |"
         )
-    lines += ["", "## Quarantine reasons", "", "| Reason | Rows |", "|--------|------|"]
-    lines += [f"| {reason} | {n} |" for reason, n in report["quarantine_reasons"].items()] or [
-        "| — | 0 |"
+    lines += [
+        "",
+        "## Quarantine, by kind and column",
+        "",
+        "Every row is in `d1import.quarantine` (kind, d1_column, detail, source values); here the "
+        "first few of each group.",
+        "",
+        "| Table | Kind | D1 column | Rows | Examples (D1 id: detail) |",
+        "|-------|------|-----------|------|--------------------------|",
     ]
+    groups = report["quarantine"].get("groups", [])
+    lines += [
+        f"| {g['table']} | {g['kind']} ({g['meaning']}) | {_cell(g['column'])} | {g['rows']} | "
+        + "; ".join(f"{_cell(e['legacy_id'])}: {_cell(e['detail'])}" for e in g["examples"])
+        + " |"
+        for g in groups
+    ] or ["| — | — | — | 0 | — |"]
+    lines += ["", "## Rows that differ from rows already in the database (not loaded)", ""]
+    if differences["count"]:
+        lines += ["| Table | D1 id | Differs in |", "|-------|-------|------------|"]
+        lines += [
+            f"| {d['table']} | {_cell(d['legacy_id'])} | {_cell(d['columns'])} |"
+            for d in differences["listed"]
+        ]
+        if differences["count"] > len(differences["listed"]):
+            lines.append(f"\n…and {differences['count'] - len(differences['listed'])} more.")
+    else:
+        lines.append("None.")
     lines += ["", "## Wallet totals that disagree with the ledger (as found in D1)", ""]
-    if checks["wallet_ledger_mismatches"]:
+    if wallets["count"]:
         lines += [
             "| User (D1 id) | Wallet coins | Ledger coins | Wallet XP | Ledger XP |",
             "|--------------|--------------|--------------|-----------|-----------|",
         ]
         lines += [
             f"| {m['legacy_id']} | {m['wallet_coins']} | {m['ledger_coins']} | {m['wallet_xp']} | {m['ledger_xp']} |"
-            for m in checks["wallet_ledger_mismatches"]
+            for m in wallets["listed"]
         ]
-    else:
-        lines.append("None.")
-    lines += ["", "## Orphaned references (quarantined)", ""]
-    if checks["orphans"]:
-        lines += ["| Table | D1 id | Reason |", "|-------|-------|--------|"]
-        lines += [
-            f"| {o['table']} | {o['legacy_id']} | {o['reason']} |" for o in checks["orphans"][:500]
-        ]
+        if wallets["count"] > len(wallets["listed"]):
+            lines.append(f"\n…and {wallets['count'] - len(wallets['listed'])} more.")
     else:
         lines.append("None.")
     lines += _run_notes(report)

@@ -4,12 +4,13 @@ report. ``--dry-run`` does all of it in one transaction that is rolled back."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,15 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ENUM
 
 import models
+from d1import import report
 from d1import.bookkeeping import IMPORT_LOCK_KEY, SCHEMA_DDL
 from d1import.errors import SafeMessage, one_line, sqlite_message
-from d1import.load import TableLoader, TableResult, empty_result
+from d1import.load import TableLoader
 from d1import.mapping import TableMap, build_mapping, d1_tables
+from d1import.results import RunResult, TableResult, empty_result
 from d1import.source import Source, SourceError, open_source
 from d1import.source_check import check_source, parse_allow_missing
-from d1import.verify import quarantine_reasons, verify
+from d1import.verify import quarantine_summary, verify
 from dbtools.alembic_config import head_revision
 
 log = logging.getLogger("d1import")
@@ -32,34 +35,6 @@ log = logging.getLogger("d1import")
 
 class ImportRefused(SafeMessage):
     """The target is not in a state to receive this source; nothing was written."""
-
-
-@dataclass
-class RunResult:
-    sha256: str
-    source_kind: str
-    dry_run: bool
-    tables: dict[str, TableResult]
-    checks: dict[str, Any]
-    seconds: float
-    ignored_source_tables: list[str] = field(default_factory=list)
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
-    """What ``report.json`` holds; also kept in ``d1import.runs.report``."""
-
-    @property
-    def source_rows(self) -> int:
-        return sum(t.source_rows for t in self.tables.values())
-
-    @property
-    def moved_rows(self) -> int:
-        """Source rows this run loaded or quarantined (not those of tables an earlier run
-        loaded): what its speed is measured by."""
-        return sum(t.source_rows for t in self.tables.values() if not t.resumed)
-
-    @property
-    def conserved(self) -> bool:
-        return all(t.conserved() for t in self.tables.values())
 
 
 def conninfo(url: str) -> str:
@@ -145,6 +120,7 @@ def _load_table(
         _d1_primary_key(table),
         labels,
         source.sha256,
+        total,
         progress=bar.update if bar is not None else (lambda _: None),
     )
     result = loader.load()
@@ -330,8 +306,8 @@ def _run(
                 if not dry_run:
                     connection.commit()
                 results[table] = result
-            checks = verify(connection, source, results)
-            reasons = quarantine_reasons(connection, source.sha256)
+            checks = verify(connection, source.sha256, results)
+            summary = quarantine_summary(connection, source.sha256)
             elapsed = time.perf_counter() - started
             run = RunResult(
                 source.sha256,
@@ -341,11 +317,9 @@ def _run(
                 checks,
                 elapsed,
                 shape.ignored_tables,
-                reasons,
+                summary,
             )
-            from d1import.report import build
-
-            run.report = build(run)
+            run.report = report.build(run, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
             run.report["absent_from_source"] = {
                 "tables": shape.absent_tables,
                 "columns": shape.absent_columns,

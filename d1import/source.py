@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from d1import.convert import UndecodedText
 from d1import.dump import DumpError, replay
 from d1import.errors import SafeMessage, scrub, sqlite_message
 
@@ -44,6 +45,11 @@ class Source:
     sha256: str
     kind: str  # "sqlite" or "dump"
     connection: sqlite3.Connection
+
+    def __post_init__(self) -> None:
+        # TEXT that is not UTF-8 must reach the converter (and be quarantined), not raise
+        # while reading.
+        self.connection.text_factory = decode_text
 
     def tables(self) -> set[str]:
         rows = self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -84,8 +90,9 @@ class Source:
             yield dict(zip(names, values, strict=True))
 
     def rows_at(self, table: str, rowids: list[int]) -> Iterator[dict[str, Any]]:
-        """The rows ``rows()`` gives these ``__rowid`` values (a table scan for a ``WITHOUT
-        ROWID`` table, whose numbers are positions)."""
+        """The rows ``rows()`` gives these ``__rowid`` values, in ``rows()`` order and read
+        as it reads them (a table scan for a ``WITHOUT ROWID`` table, whose numbers are
+        positions)."""
         if self.without_rowid(table):
             wanted = set(rowids)
             yield from (row for row in self.rows(table) if row["__rowid"] in wanted)
@@ -94,11 +101,21 @@ class Source:
             chunk = rowids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             cursor = self.connection.execute(
-                f'SELECT rowid AS "__rowid", * FROM "{table}" WHERE rowid IN ({marks})', chunk
+                f'SELECT rowid AS "__rowid", * FROM "{table}" WHERE rowid IN ({marks}) '
+                "ORDER BY rowid",
+                chunk,
             )
             names = [d[0] for d in cursor.description]
             for values in cursor:
                 yield dict(zip(names, values, strict=True))
+
+
+def decode_text(raw: bytes) -> str | UndecodedText:
+    """SQLite TEXT as ``str``; bytes that are not UTF-8 kept as ``UndecodedText``."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return UndecodedText(raw)
 
 
 def file_sha256(path: Path) -> str:

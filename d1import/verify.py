@@ -1,57 +1,108 @@
-"""Verification after loading, as the migration map asks: row counts on both sides, orphaned
-references, wallet totals against ledger sums (reported per user, never adjusted), and
-checksums of the converted values against what landed."""
+"""Verification after loading, as the migration map asks: row counts on both sides with the
+quarantine counted in ``d1import.quarantine`` itself, wallet totals against ledger sums
+(reported, never adjusted), checksums of the converted values against what landed, and the
+quarantine grouped by kind, table and column. Everything here is bounded: counts, and at
+most a few examples per group (full lists stay in the database)."""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
-if TYPE_CHECKING:
-    from d1import.load import TableResult
-    from d1import.source import Source
+from d1import.kinds import describe
+from d1import.results import TableResult
+
+EXAMPLES = 3
+LISTED = 20  # wallet mismatches and differences listed in the report (the rest counted)
 
 WALLET_LEDGER = """
 SELECT w.user_id::text AS user_id,
        COALESCE(m.legacy_id, w.user_id::text) AS legacy_id,
        w.coins AS wallet_coins, COALESCE(l.coins, 0) AS ledger_coins,
-       w.xp AS wallet_xp, COALESCE(l.xp, 0) AS ledger_xp
+       w.xp AS wallet_xp, COALESCE(l.xp, 0) AS ledger_xp,
+       count(*) OVER () AS total
 FROM user_wallet w
 LEFT JOIN (SELECT user_id, sum(coins) AS coins, sum(xp) AS xp FROM points_ledger GROUP BY user_id) l
        ON l.user_id = w.user_id
 LEFT JOIN d1import.id_map m ON m.source_table = 'users' AND m.new_id = w.user_id
 WHERE w.coins <> COALESCE(l.coins, 0) OR w.xp <> COALESCE(l.xp, 0)
 ORDER BY 2
+LIMIT %s
 """
 
-ORPHANS = """
-SELECT source_table, legacy_id, reason FROM d1import.quarantine
-WHERE source_sha256 = %s AND (reason LIKE 'orphan:%%' OR reason LIKE 'depends on quarantined%%')
-ORDER BY source_table, legacy_id
+QUARANTINED_PER_TABLE = """
+SELECT source_table, count(*) FROM d1import.quarantine WHERE source_sha256 = %s
+GROUP BY source_table
 """
+
+GROUPS = """
+SELECT kind, source_table, d1_column, count(*) AS rows FROM d1import.quarantine
+WHERE source_sha256 = %s GROUP BY kind, source_table, d1_column
+ORDER BY source_table, kind, d1_column
+"""
+
+EXAMPLES_OF = """
+SELECT legacy_id, detail, related_table, related_legacy_id FROM d1import.quarantine
+WHERE source_sha256 = %s AND kind = %s AND source_table = %s AND {column}
+ORDER BY source_rowid LIMIT %s
+"""
+
+
+def quarantine_summary(connection: psycopg.Connection, sha256: str) -> dict[str, Any]:
+    """The quarantine of this source grouped by kind, table and D1 column: counts, what the
+    kind means, and the first few rows (by rowid) as examples."""
+    groups = []
+    with connection.cursor(row_factory=dict_row) as cur:
+        for group in cur.execute(GROUPS, (sha256,)).fetchall():
+            column = group["d1_column"]
+            condition = "d1_column = %s" if column is not None else "d1_column IS NULL"
+            params: tuple[Any, ...] = (sha256, group["kind"], group["source_table"])
+            params += ((column,) if column is not None else ()) + (EXAMPLES,)
+            examples = cur.execute(EXAMPLES_OF.format(column=condition), params).fetchall()
+            groups.append(
+                {
+                    "kind": group["kind"],
+                    "table": group["source_table"],
+                    "column": column,
+                    "rows": group["rows"],
+                    "meaning": describe(group["kind"]),
+                    "examples": [dict(e) for e in examples],
+                }
+            )
+    return {"rows": sum(g["rows"] for g in groups), "groups": groups}
 
 
 def verify(
-    connection: psycopg.Connection, source: Source, results: dict[str, TableResult]
+    connection: psycopg.Connection, sha256: str, results: dict[str, TableResult]
 ) -> dict[str, Any]:
+    quarantined: dict[str, int] = dict(
+        connection.execute(QUARANTINED_PER_TABLE, (sha256,)).fetchall()
+    )
     row_counts = {}
     for table, result in results.items():
         (target_rows,) = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone() or (0,)
+        in_quarantine = int(quarantined.get(table, 0))
         row_counts[table] = {
-            "source": source.count(table) if table in source.tables() else 0,
+            "source": result.source_rows,
             "loaded": result.loaded_rows,
-            "quarantined": result.quarantined_rows,
+            "quarantined": in_quarantine,
             "target_rows": int(target_rows),
-            "conserved": result.conserved(),
+            "conserved": result.conserved()
+            and result.source_rows == result.loaded_rows + in_quarantine,
         }
-    orphans = [
-        {"table": t, "legacy_id": legacy, "reason": reason}
-        for t, legacy, reason in connection.execute(ORPHANS, (source.sha256,)).fetchall()
-    ]
-    with connection.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        mismatches = [dict(row) for row in cur.execute(WALLET_LEDGER).fetchall()]
+    with connection.cursor(row_factory=dict_row) as cur:
+        mismatches = [dict(row) for row in cur.execute(WALLET_LEDGER, (LISTED,)).fetchall()]
+        differences = cur.execute(
+            "SELECT source_table AS table, legacy_id, d1_column AS columns, count(*) OVER () "
+            "AS total FROM d1import.quarantine WHERE source_sha256 = %s "
+            "AND kind = 'differs_from_existing' ORDER BY source_table, source_rowid LIMIT %s",
+            (sha256, LISTED),
+        ).fetchall()
+    total = int(mismatches[0].pop("total")) if mismatches else 0
+    for mismatch in mismatches:
+        mismatch.pop("total", None)
     checksums = {
         table: {
             "converted": result.converted_checksum,
@@ -62,42 +113,10 @@ def verify(
     }
     return {
         "row_counts": row_counts,
-        "orphans": orphans,
-        "wallet_ledger_mismatches": mismatches,
+        "wallet_ledger_mismatches": {"count": total, "listed": mismatches},
+        "differences_from_existing": {
+            "count": int(differences[0]["total"]) if differences else 0,
+            "listed": [{k: v for k, v in d.items() if k != "total"} for d in differences],
+        },
         "checksums": checksums,
     }
-
-
-def quarantine_reasons(connection: psycopg.Connection, sha256: str) -> dict[str, int]:
-    """Quarantine reasons of this source, the varying parts (values, ids) cut off, counted."""
-    counts: Counter[str] = Counter()
-    for (reason,) in connection.execute(
-        "SELECT reason FROM d1import.quarantine WHERE source_sha256 = %s", (sha256,)
-    ).fetchall():
-        counts[reason_kind(reason)] += 1
-    return dict(sorted(counts.items()))
-
-
-def reason_kind(reason: str) -> str:
-    """``users.email: duplicate on users_email_lower_key (...)`` → its kind, without values."""
-    if reason.startswith("orphan:"):
-        return (
-            "orphan: "
-            + reason.split(" references missing ")[0].removeprefix("orphan: ")
-            + " references a missing row"
-        )
-    if reason.startswith("depends on quarantined"):
-        return "depends on a quarantined row"
-    if reason.startswith("duplicate on"):
-        return reason.split(" (", 1)[0]
-    if reason.startswith("violates"):
-        return reason.split(":", 1)[0]
-    column, _, detail = reason.partition(": ")
-    kind = detail.split("'")[0].split('"')[0].strip(" ,:") if detail else ""
-    if " is not a value of " in detail:
-        kind = "value outside " + detail.split(" is not a value of ")[1].split(" (")[0]
-    elif detail.startswith("invalid JSON"):
-        kind = "invalid JSON"
-    elif " is out of range for " in detail:
-        kind = "out of range for " + detail.split(" is out of range for ")[1]
-    return f"{column}: {kind}" if kind else column

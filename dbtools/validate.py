@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,13 +25,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from d1import.mapping import build_mapping
 from dbtools.alembic_config import alembic_config
 from dbtools.catalog import Snapshot, diff, names, snapshot
 from dbtools.checkpoint import CHECKPOINT, MANIFEST
 from dbtools.server import server_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
+Section = Callable[[Mapping[str, str]], list[str]]
+"""An extra section of the document: given where each table was created (table -> revision),
+its Markdown lines. ``d1import.parity`` adds the D1 parity table this way (dbtools does not
+import d1import)."""
 OUTPUT = ROOT / "docs" / "validation.md"
 
 
@@ -120,7 +124,12 @@ def run_tests() -> tuple[bool, str]:
     return completed.returncode == 0, summary.strip("= ")
 
 
-def render(results: list[RevisionResult], tests: tuple[bool, str] | None, ok: bool) -> str:
+def render(
+    results: list[RevisionResult],
+    tests: tuple[bool, str] | None,
+    ok: bool,
+    sections: Sequence[Section] = (),
+) -> str:
     mark = {True: "✅", False: "❌", None: "—"}
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
@@ -191,20 +200,9 @@ def render(results: list[RevisionResult], tests: tuple[bool, str] | None, ok: bo
             r.rollback_diff,
             "```",
         ]
-    out += [
-        "",
-        "## Schema parity: D1 → Postgres",
-        "",
-        "| D1 table | Postgres table | Columns | Status |",
-        "|----------|----------------|---------|--------|",
-    ]
     created_in = {t: r.revision for r in results for t in r.tables}
-    for name, table in sorted(build_mapping().items()):
-        present = table.table in created_in
-        out.append(
-            f"| {name} | {table.table} ({created_in.get(table.table, '?')}) | "
-            f"{len(table.columns)} | {mark[present]} {'Migrated' if present else 'missing'} |"
-        )
+    for section in sections:
+        out += ["", *section(created_in)]
     return "\n".join(out) + "\n"
 
 
@@ -231,7 +229,7 @@ def problems_of(results: list[RevisionResult], tests: tuple[bool, str] | None) -
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, sections: Sequence[Section] = ()) -> int:
     parser = argparse.ArgumentParser(description="re-run the validation checkpoint live")
     parser.add_argument("--no-tests", action="store_true", help="skip running the test suite")
     parser.add_argument("--output", type=Path, default=OUTPUT)
@@ -255,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = problems_of(results, tests)
     ok = not problems
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(results, tests, ok), encoding="utf-8")
+    args.output.write_text(render(results, tests, ok, sections), encoding="utf-8")
     sys.stdout.write(f"wrote {args.output}\n")
     for problem in problems:
         sys.stderr.write(f"validation: {problem}\n")

@@ -1,6 +1,6 @@
 """Load the seed files into the database: validated first, then upserted in one transaction.
 
-- Ids are ``d1import.ids.legacy_uuid(table, legacy_id)``, the derivation the D1 import uses,
+- Ids are ``dbtools.ids.legacy_uuid(table, legacy_id)``, the derivation the D1 import uses,
   so seeded and imported references to ``skill_focus`` are one row. Columns listed under a
   file's ``references`` hold another table's legacy id and are derived the same way.
 - Each row is upserted on the file's natural ``key``; a row whose values did not change is
@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
 import models
-from d1import.ids import legacy_uuid
+from dbtools.ids import legacy_uuid
 from seeds.exercises import exercise_rows
 
 DATA_DIR = Path(__file__).with_name("data")

@@ -15,12 +15,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from d1import import load as load_module
-from d1import.ids import legacy_uuid
 from d1import.mapping import build_mapping
-from d1import.run import ImportRefused, RunResult, run_import
+from d1import.results import RunResult
+from d1import.run import ImportRefused, run_import
 from d1import.source import SourceError
+from dbtools.ids import legacy_uuid
 from seeds.loader import read_seed_files
-from tests.d1_fixture import D1Builder, write_dump
+from tests.d1_fixture import DIRTY, D1Builder, dirty_d1, write_dump
 from tests.support import ROOT, engine_for, run_alembic
 
 UPPER_UUID = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
@@ -161,13 +162,24 @@ def scenario(path: Path) -> Path:
     )
     d1.add("habits", id="h_1", user_id="user_bob", name="Stretch", is_active="false")
     d1.add("habit_logs", id="hl_1", habit_id="h_1", user_id="user_bob", completed_at="2025-01-05")
-    # a reference row the seeds already hold, under the same derived id
+    # a reference row the seeds already hold, under the same derived id, as seeded; and one
+    # that D1 edited (name and cost): a difference for the operator, not "loaded"
+    d1.add("skill_definitions", **seed_row("skills", "skill_focus"))
     d1.add(
-        "skill_definitions", id="skill_focus", key="focus", name="Focus", category="productivity"
+        "market_items",
+        **seed_row("market_items", "item_theme_dark") | {"name": "Dark", "cost_coins": 1},
     )
     d1.add("user_skills", id="us_1", user_id="user_bob", skill_key="focus", current_stars=3)
     d1.add("db_metadata", key="db_version", value="100")
     return d1.close()
+
+
+def seed_row(seed_file: str, legacy_id: str) -> dict[str, Any]:
+    """A row of ``seeds/data/<seed_file>.json`` as D1 holds it (booleans as 0/1)."""
+    rows = json.loads((ROOT / "seeds" / "data" / f"{seed_file}.json").read_text())["rows"]
+    row = next(r for r in rows if r["legacy_id"] == legacy_id)
+    values = {("id" if k == "legacy_id" else k): v for k, v in row.items()}
+    return {k: int(v) if isinstance(v, bool) else v for k, v in values.items()}
 
 
 @pytest.fixture
@@ -209,14 +221,18 @@ def run(path: Path, url: URL, **kwargs: Any) -> RunResult:
     return run_import(path, url_text(url), **kwargs)
 
 
-def quarantine(engine: Engine) -> dict[str, str]:
+def quarantine(engine: Engine) -> dict[str, tuple[str, str | None, str]]:
+    """``table:legacy id`` (``table:#rowid`` when the id is NULL) → (kind, D1 column, detail)."""
     with engine.connect() as connection:
         if connection.execute(text("SELECT to_regclass('d1import.quarantine')")).scalar() is None:
             return {}
         rows = connection.execute(
-            text("SELECT source_table || ':' || legacy_id, reason FROM d1import.quarantine")
+            text(
+                "SELECT source_table || ':' || COALESCE(legacy_id, '#' || source_rowid), kind, "
+                "d1_column, detail FROM d1import.quarantine"
+            )
         ).all()
-        return {key: reason for key, reason in rows}
+        return {key: (kind, column, detail) for key, kind, column, detail in rows}
 
 
 def test_every_row_is_loaded_or_quarantined_with_its_reason(
@@ -229,20 +245,43 @@ def test_every_row_is_loaded_or_quarantined_with_its_reason(
     assert all(c["match"] for c in result.checks["checksums"].values())
 
     reasons = quarantine(seeded)
-    assert reasons["users:user_ada_again"].startswith("duplicate on users_email_lower_key")
-    assert "collides with users user_ada" in reasons["users:user_ada_again"]
-    assert reasons["accounts:acc_3"].startswith("depends on quarantined users user_ada_again")
+    kind, column, detail = reasons["users:user_ada_again"]
+    assert (kind, column) == ("duplicate_key", "email")
+    assert "repeats the key of an earlier row (unique index users_email_lower_key)" in detail
+    assert reasons["accounts:acc_3"] == (
+        "depends_on_quarantined",
+        "userId",
+        "userId = 'user_ada_again' references users row 'user_ada_again', "
+        "which is quarantined (duplicate_key)",
+    )
     assert reasons["focus_sessions:f_nap"] == (
-        "mode: 'nap' is not a value of focus_mode (focus, break, long_break)"
+        "enum_value",
+        "mode",
+        "'nap' is not a value of focus_mode (focus, break, long_break)",
     )
-    assert reasons["books:b_big"] == "total_pages: 1099511627776 is out of range for integer"
+    assert reasons["books:b_big"] == (
+        "out_of_range",
+        "total_pages",
+        "1099511627776 is out of range for integer",
+    )
     assert reasons["journal_entries:j_orphan"] == (
-        "orphan: user_id = 'user_gone' references a missing users row"
+        "orphan",
+        "user_id",
+        "user_id = 'user_gone' references a missing users row",
     )
-    assert reasons["journal_entries:j_tags"] == "tags_json: expected a JSON array, got dict"
-    assert reasons["activity_events:ev_bad"].startswith("metadata_json: invalid JSON")
-    assert reasons["user_wallet:w_bob"].startswith("violates user_wallet_coins_non_negative_check")
-    assert len(reasons) == 8
+    assert reasons["journal_entries:j_tags"] == (
+        "not_a_json_array",
+        "tags_json",
+        "expected a JSON array, got dict",
+    )
+    assert reasons["activity_events:ev_bad"][:2] == ("invalid_json", "metadata_json")
+    assert reasons["user_wallet:w_bob"][:2] == ("check", "coins")
+    assert reasons["market_items:item_theme_dark"] == (
+        "differs_from_existing",
+        "name, cost_coins",
+        "a row with this id is already in the database; it differs in: name, cost_coins",
+    )
+    assert len(reasons) == 9
 
 
 def test_ids_are_remapped_and_references_rewritten(
@@ -312,16 +351,19 @@ def test_wallets_that_disagree_with_the_ledger_are_loaded_and_reported(
     tmp_path: Path, head_db: URL, seeded: Engine
 ) -> None:
     result = run(scenario(tmp_path / "d1.sqlite"), head_db)
-    assert result.checks["wallet_ledger_mismatches"] == [
-        {
-            "user_id": str(legacy_uuid("users", "user_ada")),
-            "legacy_id": "user_ada",
-            "wallet_coins": 50,
-            "ledger_coins": 40,
-            "wallet_xp": 10,
-            "ledger_xp": 10,
-        }
-    ]
+    assert result.checks["wallet_ledger_mismatches"] == {
+        "count": 1,
+        "listed": [
+            {
+                "user_id": str(legacy_uuid("users", "user_ada")),
+                "legacy_id": "user_ada",
+                "wallet_coins": 50,
+                "ledger_coins": 40,
+                "wallet_xp": 10,
+                "ledger_xp": 10,
+            }
+        ],
+    }
     with seeded.connect() as connection:
         assert connection.execute(text("SELECT coins FROM user_wallet")).scalar_one() == 50
 
@@ -386,6 +428,33 @@ def test_quarantined_rows_keep_their_values_but_not_secrets(
     }
 
 
+def test_a_secret_that_does_not_convert_is_not_shown_in_its_reason(
+    tmp_path: Path, head_db: URL, seeded: Engine
+) -> None:
+    d1 = D1Builder(tmp_path / "d1.sqlite")
+    d1.add("users", id="u1", email="a@b.c")
+    secret = "secret-access\x00token"
+    d1.add(
+        "accounts",
+        id="acc_nul",
+        userId="u1",
+        type="oauth",
+        provider="github",
+        providerAccountId="1",
+        access_token=secret,
+    )
+    run(d1.close(), head_db)
+    with seeded.connect() as connection:
+        record = connection.execute(
+            text(
+                "SELECT kind, d1_column, detail, source_row::text AS source_row "
+                "FROM d1import.quarantine"
+            )
+        ).one()
+    assert (record.kind, record.d1_column) == ("invalid_text", "access_token")
+    assert "secret-access" not in record.detail + record.source_row
+
+
 def test_a_dump_loads_exactly_like_the_database(
     tmp_path: Path, head_db: URL, seeded: Engine, second_seeded_db: URL
 ) -> None:
@@ -414,6 +483,14 @@ def test_reference_rows_already_seeded_count_as_loaded(
     result = run(scenario(tmp_path / "d1.sqlite"), head_db)
     skills = result.tables["skill_definitions"]
     assert (skills.source_rows, skills.loaded_rows, skills.already_present_rows) == (1, 1, 1)
+    items = result.tables["market_items"]
+    assert (items.source_rows, items.loaded_rows, items.quarantined_rows) == (1, 0, 1)
+    assert result.checks["differences_from_existing"] == {
+        "count": 1,
+        "listed": [
+            {"table": "market_items", "legacy_id": "item_theme_dark", "columns": "name, cost_coins"}
+        ],
+    }
     assert result.tables["user_skills"].loaded_rows == 1
 
 
@@ -569,15 +646,16 @@ def test_command_line_report_and_exit_codes(tmp_path: Path, head_db: URL, seeded
         "quarantined_rows": 1,
         "resumed": False,
     }
-    assert (
-        report["quarantine_reasons"][
-            "users.email" if False else "duplicate on users_email_lower_key"
-        ]
-        == 1
+    groups = {(g["table"], g["kind"], g["column"]): g for g in report["quarantine"]["groups"]}
+    duplicate = groups[("users", "duplicate_key", "email")]
+    assert (duplicate["rows"], [e["legacy_id"] for e in duplicate["examples"]]) == (
+        1,
+        ["user_ada_again"],
     )
+    assert report["quarantine"]["rows"] == report["totals"]["quarantined_rows"] == 9
     assert set(report["checks"]) >= {
         "row_counts",
-        "orphans",
+        "differences_from_existing",
         "wallet_ledger_mismatches",
         "checksums",
     }
@@ -605,3 +683,91 @@ def test_command_line_report_and_exit_codes(tmp_path: Path, head_db: URL, seeded
     )
     assert missing.returncode == 2
     assert "nope.sqlite: no such file" in missing.stderr
+
+
+def expected_quarantine() -> dict[tuple[str, int], tuple[str, str | None]]:
+    """(table, SQLite rowid) -> (kind, D1 column) of every dirty row that must not load."""
+    rowids = {"users": 1, "journal_entries": 1, "activity_events": 1, "books": 1}
+    expected = {}
+    for case in DIRTY:
+        rowids[case.table] = rowids.get(case.table, 0) + 1
+        if case.kind is not None:
+            expected[(case.table, rowids[case.table])] = (case.kind, case.column)
+    return expected
+
+
+@pytest.mark.parametrize("form", ["sqlite", "dump"])
+def test_every_awkward_value_is_quarantined_with_its_kind_or_loads_exactly(
+    tmp_path: Path, head_db: URL, seeded: Engine, form: str
+) -> None:
+    source = dirty_d1(tmp_path / "dirty.sqlite")
+    if form == "dump":
+        source = write_dump(source, tmp_path / "dirty.sql")
+    result = run(source, head_db)
+    with seeded.connect() as connection:
+        records = connection.execute(
+            text("SELECT source_table, source_rowid, kind, d1_column FROM d1import.quarantine")
+        ).all()
+        per_table: dict[str, int] = dict(
+            connection.execute(
+                text("SELECT source_table, count(*) FROM d1import.quarantine GROUP BY 1")
+            ).all()
+        )
+        for case in DIRTY:
+            if case.kind is not None:
+                continue
+            row_id = legacy_uuid(case.table, case.values["id"])
+            for expression, value in case.loads_as.items():
+                found = connection.execute(
+                    text(f'SELECT {expression} FROM "{case.table}" WHERE id = :id'), {"id": row_id}
+                ).scalar_one()
+                assert (bytes(found) if isinstance(found, memoryview) else found) == value, (
+                    case.name,
+                    expression,
+                )
+    assert {(t, rowid): (kind, column) for t, rowid, kind, column in records} == (
+        expected_quarantine()
+    )
+    # every other row loaded; conservation counted in the quarantine table itself
+    for table, outcome in result.tables.items():
+        assert outcome.source_rows == outcome.loaded_rows + per_table.get(table, 0), table
+    assert result.conserved
+    assert all(c["match"] for c in result.checks["checksums"].values())
+
+
+def test_a_batch_the_server_refuses_is_bisected_and_the_rest_loads(
+    tmp_path: Path, head_db: URL, seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net: a converter that lets a bad value through (here: no JSON check at
+    all) costs that row, with the server's message, not the run."""
+    monkeypatch.setattr("d1import.convert.to_jsonb", lambda value: value)
+    d1 = D1Builder(tmp_path / "d1.sqlite")
+    d1.add("users", id="u1", email="u1@example.org")
+    for n, metadata in enumerate(['{"a": 1}', '{"a": NaN}', "[2]", '"\\u0000"', "{}"]):
+        d1.add("activity_events", id=f"ev{n}", user_id="u1", event_type="x", metadata_json=metadata)
+    result = run(d1.close(), head_db)
+    events = result.tables["activity_events"]
+    assert (events.loaded_rows, events.quarantined_rows) == (3, 2)
+    reasons = quarantine(seeded)
+    assert reasons["activity_events:ev1"][:2] == ("rejected_by_server", "metadata_json")
+    assert "json" in reasons["activity_events:ev1"][2]
+    assert reasons["activity_events:ev3"][:2] == ("rejected_by_server", "metadata_json")
+    assert result.conserved
+
+
+def test_the_servers_message_on_a_secret_column_is_redacted_too(
+    tmp_path: Path, head_db: URL, seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net's detail goes through the same redaction as a conversion's: a token
+    the server refuses (here: not hashed, and not valid bytea) is named, never quoted."""
+    monkeypatch.setattr("d1import.convert.to_token_hash", lambda value: value)
+    d1 = D1Builder(tmp_path / "d1.sqlite")
+    d1.add("users", id="u1", email="u1@example.org")
+    token = "\\x" + RAW_TOKEN
+    d1.add("sessions", id="s1", sessionToken=token, userId="u1", expires="2099-01-01")
+    result = run(d1.close(), head_db)
+    assert result.tables["sessions"].quarantined_rows == 1
+    kind, column, detail = quarantine(seeded)["sessions:s1"]
+    assert (kind, column) == ("rejected_by_server", "sessionToken")
+    assert detail == load_module.REDACTED_DETAIL
+    assert result.conserved

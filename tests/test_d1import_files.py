@@ -673,10 +673,11 @@ def test_a_nul_inside_a_dump_string_quarantines_its_row(
     outcome = operator.in_process(capsys, dump)
     assert outcome.code == 0, outcome.stderr
     with operator.engine.connect() as connection:
-        reason = connection.execute(
-            text("SELECT reason FROM d1import.quarantine WHERE legacy_id = 'j_1'")
-        ).scalar_one()
-    assert "NUL" in reason
+        kind, column, detail = connection.execute(
+            text("SELECT kind, d1_column, detail FROM d1import.quarantine WHERE legacy_id = 'j_1'")
+        ).one()
+    assert (kind, column) == ("invalid_text", "content")
+    assert "NUL" in detail
 
 
 def test_without_rowid_tables_load_in_primary_key_order(
@@ -689,10 +690,13 @@ def test_without_rowid_tables_load_in_primary_key_order(
     outcome = operator.in_process(capsys, source)
     assert outcome.code == 0, outcome.stderr
     with operator.engine.connect() as connection:
-        reason = connection.execute(
-            text("SELECT reason FROM d1import.quarantine WHERE legacy_id = 'u_b'")
-        ).scalar_one()
-    assert "collides with users u_a" in reason
+        collision = connection.execute(
+            text(
+                "SELECT kind, d1_column, related_table, related_legacy_id "
+                "FROM d1import.quarantine WHERE legacy_id = 'u_b'"
+            )
+        ).one()
+    assert tuple(collision) == ("duplicate_key", "email", "users", "u_a")
     dump = write_dump(source, operator.inputs / "d1.sql")
     with open_source(dump) as from_dump:
         assert [r["id"] for r in from_dump.rows("users")] == ["u_a", "u_b"]

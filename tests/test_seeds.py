@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from d1import.ids import legacy_uuid
+from dbtools.ids import legacy_uuid
 from seeds.exercises import CATEGORY
 from seeds.loader import DATA_DIR, SeedError, load
 from tests.support import ROOT

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from d1import.parity import parity_section
 from dbtools import validate
 from dbtools.checkpoint import CHECKPOINT
 
@@ -20,7 +21,7 @@ def test_the_live_walk_passes_and_is_documented(results: list[validate.RevisionR
     assert validate.problems_of(results, (True, "1 passed")) == []
     by_revision = {r.revision: r for r in results}
     assert (len(by_revision["0002"].tables), len(by_revision["0002"].functions)) == (8, 4)
-    document = validate.render(results, (True, "154 passed"), ok=True)
+    document = validate.render(results, (True, "154 passed"), ok=True, sections=[parity_section])
     assert "| Migration 0007 (Market" in document
     assert "| user_purchases | user_purchases (0007) | 6 | ✅ Migrated |" in document
     assert "| Test suite (`pytest`) | ✅ | 154 passed |" in document
