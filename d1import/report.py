@@ -110,32 +110,37 @@ def markdown(report: dict[str, Any]) -> str:
         for g in groups
     ] or ["| — | — | — | 0 | — |"]
     lines += ["", "## Rows that differ from rows already in the database (not loaded)", ""]
-    if differences["count"]:
-        lines += ["| Table | D1 id | Differs in |", "|-------|-------|------------|"]
-        lines += [
+    lines += _capped_table(
+        differences,
+        ["| Table | D1 id | Differs in |", "|-------|-------|------------|"],
+        [
             f"| {d['table']} | {_cell(d['legacy_id'])} | {_cell(d['columns'])} |"
             for d in differences["listed"]
-        ]
-        if differences["count"] > len(differences["listed"]):
-            lines.append(f"\n…and {differences['count'] - len(differences['listed'])} more.")
-    else:
-        lines.append("None.")
+        ],
+    )
     lines += ["", "## Wallet totals that disagree with the ledger (as found in D1)", ""]
-    if wallets["count"]:
-        lines += [
+    lines += _capped_table(
+        wallets,
+        [
             "| User (D1 id) | Wallet coins | Ledger coins | Wallet XP | Ledger XP |",
             "|--------------|--------------|--------------|-----------|-----------|",
-        ]
-        lines += [
+        ],
+        [
             f"| {m['legacy_id']} | {m['wallet_coins']} | {m['ledger_coins']} | {m['wallet_xp']} | {m['ledger_xp']} |"
             for m in wallets["listed"]
-        ]
-        if wallets["count"] > len(wallets["listed"]):
-            lines.append(f"\n…and {wallets['count'] - len(wallets['listed'])} more.")
-    else:
-        lines.append("None.")
+        ],
+    )
     lines += _run_notes(report)
     return "\n".join(lines) + "\n"
+
+
+def _capped_table(capped: dict[str, Any], header: list[str], rows: list[str]) -> list[str]:
+    """A Markdown table of a list the report caps (``count`` in all, ``listed`` shown), with
+    how many more the database holds; "None." when there is nothing."""
+    if not capped["count"]:
+        return ["None."]
+    more = capped["count"] - len(capped["listed"])
+    return header + rows + ([f"\n…and {more} more."] if more > 0 else [])
 
 
 def _run_notes(report: dict[str, Any]) -> list[str]:
