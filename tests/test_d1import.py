@@ -515,8 +515,7 @@ def snapshot_data(engine: Engine) -> dict[str, str]:
         )
         for table, table_map in mapping.items()
     }
-    if "quest_templates" in {t.rows_elsewhere.table for t in mapping.values() if t.rows_elsewhere}:
-        selects["quest_templates"] = "id, title, category, is_universal"
+    selects["quest_templates"] = "id, title, category, is_universal"  # D1's global quests
     selects["d1import.id_map"] = "*"
     with engine.connect() as connection:
         sums = {}
