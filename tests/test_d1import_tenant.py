@@ -144,8 +144,27 @@ def quarantined(engine: Engine) -> dict[str, tuple[str, str | None, str]]:
     return {key: (kind, column, detail) for key, kind, column, detail in rows}
 
 
-@pytest.fixture
-def imported(tmp_path: Path, seeded_db: URL, seeded_engine: Engine) -> tuple[RunResult, Engine]:
+def drop_fill_triggers(engine: Engine) -> int:
+    """Drops the temporary triggers that fill a child's user_id from its parent (revision
+    0025; the tenant-key chain drops them at its end): the import must not need them."""
+    with engine.begin() as connection:
+        triggers = connection.execute(
+            text(
+                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger "
+                "WHERE NOT tgisinternal AND tgname LIKE '%fill_user_id'"
+            )
+        ).all()
+        for name, table in triggers:
+            connection.execute(text(f'DROP TRIGGER "{name}" ON {table}'))
+    return len(triggers)
+
+
+@pytest.fixture(params=["fill triggers kept", "fill triggers dropped"])
+def imported(
+    request: pytest.FixtureRequest, tmp_path: Path, seeded_db: URL, seeded_engine: Engine
+) -> tuple[RunResult, Engine]:
+    if request.param == "fill triggers dropped":
+        drop_fill_triggers(seeded_engine)
     return run(tenant_d1(tmp_path / "d1.sqlite"), seeded_db), seeded_engine
 
 
