@@ -158,6 +158,25 @@ def test_foreign_keys_of_d1_map_onto_foreign_keys() -> None:
                 assert conversion == f"uuid_fk:{fk['ref_table']}", f"{name}.{d1_column}"
 
 
+def test_every_d1_reference_is_checked_by_the_import() -> None:
+    """D1's references are the import's to check even where the target keeps them without a
+    foreign key (users of another colocation group): each is in ``references``, and one the
+    models do not hold as a foreign key says so in its reason."""
+    mapping = build_mapping()
+    tables = models.Base.metadata.tables
+    for name, table in d1_tables().items():
+        expected = {
+            mapping[name].columns[fk["columns"][0]].column: fk["ref_table"]
+            for fk in table["foreign_keys"]
+            if fk["ref_columns"] == ["id"]
+        }
+        assert mapping[name].references == expected, name
+        for d1_column, column in mapping[name].columns.items():
+            if column.column in expected and not tables[name].c[column.column].foreign_keys:
+                assert column.reason is not None, f"{name}.{d1_column}"
+                assert "kept without a foreign key" in column.reason, f"{name}.{d1_column}"
+
+
 def test_mapping_command_prints_the_map_as_json() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "d1import", "mapping", "--json"],
