@@ -109,6 +109,67 @@ def test_rows_survive_every_revision_going_down_and_up(
             assert linked == 0
 
 
+# (child, parent, the child's column that references the parent): what 0025-0026 fill
+TENANT_CHILDREN = (
+    ("goal_milestones", "goals", "goal_id"),
+    ("workout_sections", "workouts", "workout_id"),
+    ("workout_exercises", "workouts", "workout_id"),
+    ("exercise_sets", "workout_sessions", "session_id"),
+    ("program_weeks", "training_programs", "program_id"),
+    ("program_workouts", "program_weeks", "program_week_id"),
+    ("flashcards", "flashcard_decks", "deck_id"),
+    ("track_analysis_cache", "reference_tracks", "track_id"),
+)
+
+
+def test_the_tenant_keys_fill_a_populated_database(head_db: URL, head_engine: Engine) -> None:
+    """Two users' rows at 0024, more than one backfill batch of one child, a global quest:
+    after the upgrade every child carries its parent's user, every user their e-mail row, and
+    the global quest is a template."""
+    with head_engine.begin() as connection:
+        a = fill_every_table(connection, tag="a")
+        b = fill_every_table(connection, tag="b")
+    run_alembic(head_db, "downgrade", "0024")
+    with head_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO goal_milestones (goal_id, title) "
+                "SELECT :g, 'step ' || i FROM generate_series(1, 5200) i"
+            ),
+            {"g": b["goals"]["id"]},
+        )
+        connection.execute(text("UPDATE users SET email = upper(email)"))
+        connection.execute(
+            text("INSERT INTO quests (title, category) VALUES ('Global', 'starter')")
+        )
+    run_alembic(head_db, "upgrade", "head")
+    with head_engine.connect() as connection:
+        for child, parent, column in TENANT_CHILDREN:
+            wrong = connection.execute(
+                text(
+                    f"SELECT count(*) FROM {child} c LEFT JOIN {parent} p ON p.id = c.{column} "
+                    "WHERE p.user_id IS DISTINCT FROM c.user_id"
+                )
+            ).scalar_one()
+            assert wrong == 0, child
+        milestones = dict(
+            connection.execute(
+                text("SELECT user_id, count(*) FROM goal_milestones GROUP BY user_id")
+            ).all()
+        )
+        assert milestones == {a["users"]["id"]: 1, b["users"]["id"]: 5201}
+        emails = connection.execute(
+            text(
+                "SELECT count(*) FROM users u JOIN user_emails e "
+                "ON e.user_id = u.id AND e.email_lower = lower(u.email)"
+            )
+        ).scalar_one()
+        assert emails == connection.execute(text("SELECT count(*) FROM users")).scalar_one() == 2
+        assert connection.execute(
+            text("SELECT title FROM quest_templates WHERE title = 'Global'")
+        ).scalar_one()
+
+
 def _psql(url: URL, sql: str) -> None:
     target = url.set(drivername="postgresql").render_as_string(hide_password=False)
     applied = subprocess.run(
