@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -152,11 +153,12 @@ def test_the_tenant_keys_fill_a_populated_database(head_db: URL, head_engine: En
                 )
             ).scalar_one()
             assert wrong == 0, child
-        milestones = dict(
-            connection.execute(
-                text("SELECT user_id, count(*) FROM goal_milestones GROUP BY user_id")
-            ).all()
-        )
+        milestones: dict[Any, int] = {
+            row.user_id: row.n
+            for row in connection.execute(
+                text("SELECT user_id, count(*) AS n FROM goal_milestones GROUP BY user_id")
+            )
+        }
         assert milestones == {a["users"]["id"]: 1, b["users"]["id"]: 5201}
         emails = connection.execute(
             text(
