@@ -19,6 +19,7 @@ from d1import.results import RunResult, TableResult
 from d1import.run import run_import
 from dbtools.ids import legacy_uuid
 from tests.d1_fixture import D1Builder
+from tests.test_d1import import import_cli
 
 SITUP = "3_4_Sit-Up"  # a seeded exercise (the children of workouts reference the library)
 
@@ -388,3 +389,23 @@ def test_an_email_already_held_in_user_emails_is_refused_and_reported(
         "match": False,
     }
     assert "| user_emails: not in D1" in report.markdown(result.report)
+
+
+def test_the_command_fails_when_user_emails_do_not_match_the_users(
+    tmp_path: Path, seeded_db: URL, seeded_engine: Engine
+) -> None:
+    """Conserved and checksums matching, but an e-mail row without its user: exit 1."""
+    with seeded_engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO user_emails (email_lower, user_id) VALUES ('x@example.org', :u)"),
+            {"u": uuid.uuid4()},
+        )
+    d1 = D1Builder(tmp_path / "d1.sqlite")
+    d1.add("users", id="u_ann", email="ann@example.org")
+    done = import_cli(d1.close(), seeded_db, tmp_path / "report")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().endswith("error: verification failed: see the report")
+    assert (
+        "| user_emails: not in D1, one row per user from the loaded users | ❌ |"
+        in (tmp_path / "report" / "report.md").read_text()
+    )
