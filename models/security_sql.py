@@ -4,7 +4,8 @@
   (``SET LOCAL app.session_token = '<token>'`` per transaction; ``models.security`` does it for
   a SQLAlchemy session). SECURITY DEFINER: it hashes the token (SHA-256, as
   ``sessions.token_hash`` stores it) and returns the owner of that unexpired session, else NULL,
-  which matches no row. Policies call it as an init-plan, ``(SELECT app_user_id())``.
+  which matches no row. Policies call it plainly, ``user_id = app_user_id()`` (0036: Citus
+  refuses the init-plan form ``(SELECT app_user_id())`` that 0021 used).
 - ``app_is_service()``: the login (``session_user``: no setting or SET ROLE changes it) is a
   member of ``ignition_service`` or ``ignition_owner``. A superuser is a member of every role.
 - ``app_may_act_for(uuid)``: what the SECURITY DEFINER functions check first.
