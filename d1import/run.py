@@ -19,11 +19,13 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ENUM
 
 import models
-from d1import import report
+from d1import import deferral, report
 from d1import.bookkeeping import IMPORT_LOCK_KEY, SCHEMA_DDL
+from d1import.catalog import read_target
 from d1import.errors import SafeMessage, one_line, sqlite_message
 from d1import.load import TableLoader
 from d1import.mapping import TableMap, build_mapping, d1_tables
+from d1import.pipeline import ConversionFailed, converting_ahead
 from d1import.results import RunResult, TableResult, empty_result
 from d1import.source import Source, SourceError, open_source
 from d1import.source_check import check_source, parse_allow_missing
@@ -101,19 +103,30 @@ def _d1_primary_key(table: str) -> list[str]:
     return [c["name"] for c in sorted(columns, key=lambda c: c["pk"])]
 
 
-def _load_table(
+def _loader(
     connection: psycopg.Connection,
     source: Source,
     table_map: TableMap,
     labels: dict[str, tuple[str, ...]],
+    total: int,
     progress_factory: Callable[[str, int], Any] | None,
-) -> TableResult:
+) -> TableLoader:
+    """The table's loader, its target read from the catalog now (before anything is set
+    aside); its progress bar opens when its conversion starts and closes with it."""
     table = table_map.table
-    total = source.count(table) if table in source.tables() else 0
-    if total == 0:
-        return empty_result(table)
-    bar = progress_factory(table, total) if progress_factory else None
-    loader = TableLoader(
+    state: dict[str, Any] = {}
+
+    def progress(rows: int) -> None:
+        if progress_factory is None:
+            return
+        if "bar" not in state:
+            state["bar"] = progress_factory(table, total)
+        state["bar"].update(rows)
+        state["seen"] = state.get("seen", 0) + rows
+        if state["seen"] >= total:
+            state["bar"].close()
+
+    return TableLoader(
         connection,
         source,
         table_map,
@@ -121,11 +134,14 @@ def _load_table(
         labels,
         source.sha256,
         total,
-        progress=bar.update if bar is not None else (lambda _: None),
+        progress=progress,
+        target=read_target(connection, table),
     )
+
+
+def _loaded(loader: TableLoader) -> TableResult:
+    table = loader.d1_table
     result = loader.load()
-    if bar is not None:
-        bar.close()
     if not result.conserved():
         raise RuntimeError(
             f"{table}: {result.source_rows} source rows but {result.loaded_rows} "
@@ -216,6 +232,45 @@ def _close_run(database_url: str, run_id: int, status: str, error: str) -> None:
         log.warning("could not mark run %s %s; the next run will", run_id, status)
 
 
+def _put_back_leftovers(connection: psycopg.Connection) -> str | None:
+    """An earlier run that was killed (or could not reach the server when it failed) left
+    indexes and foreign keys set aside: they go back before anything else. Returns what
+    was put back, in words, or None."""
+    items = deferral.pending(connection)
+    connection.commit()
+    if not items:
+        return None
+    what = deferral.summary(items)
+    log.warning("an earlier run left %s set aside: putting them back first", what)
+    deferral.put_back(connection, commit=True)
+    return what
+
+
+def _put_back_after_failure(database_url: str) -> None:
+    """A run that failed or was interrupted puts back what it set aside before the tool
+    exits; if it cannot, the next run does (and says so)."""
+    try:
+        with psycopg.connect(conninfo(database_url)) as connection:
+            if not deferral.pending(connection):
+                return
+            (locked,) = connection.execute(
+                "SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK_KEY,)
+            ).fetchone() or (False,)
+            connection.commit()
+            if not locked:  # another run holds the lock: it puts them back
+                return
+            items = deferral.put_back(connection, commit=True)
+            log.warning(
+                "the run ended early: put back the %s it had set aside", deferral.summary(items)
+            )
+    except (psycopg.Error, deferral.ConstraintsDoNotHold) as exc:
+        log.warning(
+            "the run ended early and could not put back the indexes and foreign keys it set "
+            "aside (%s); the next run puts them back first",
+            one_line(exc),
+        )
+
+
 def run_import(
     source_path: Path,
     database_url: str,
@@ -240,6 +295,8 @@ def run_import(
                 "interrupted" if interrupted else "failed",
                 "interrupted" if interrupted else one_line(exc),
             )
+        if not dry_run:
+            _put_back_after_failure(database_url)
         raise
 
 
@@ -257,8 +314,18 @@ def _run(
     with psycopg.connect(conninfo(database_url)) as connection, open_source(source_path) as source:
         shape = check_source(source, allow_missing)
         with _locked(connection):
-            _preflight(connection, source)
+            restored = _put_back_leftovers(connection)
+            try:
+                _preflight(connection, source)
+            except ImportRefused as exc:
+                if restored:
+                    raise ImportRefused(
+                        f"{exc} (first, the {restored} an interrupted import had set aside "
+                        "were put back)"
+                    ) from None
+                raise
             connection.execute(SCHEMA_DDL)
+            connection.execute(deferral.DEFERRED_DDL)
             dead = _mark_dead_runs(connection)
             for run_id in dead:
                 log.info("run %d was left running by a process that ended: interrupted", run_id)
@@ -289,23 +356,47 @@ def _run(
                 ).fetchall()
             }
             results: dict[str, TableResult] = {}
+            loaders: list[TableLoader] = []
             for table in table_order():
                 if table in done and not dry_run:
                     results[table] = replace(done[table], resumed=True)
                     log.info("%s: already loaded by an earlier run", table)
                     continue
-                try:
-                    result = _load_table(
-                        connection, source, mapping[table], labels, progress_factory
-                    )
-                except sqlite3.Error as exc:
-                    raise SourceError(
-                        f"{source_path}: reading table {table}: {sqlite_message(exc)}"
-                    ) from None
-                _record(connection, source.sha256, result)
-                if not dry_run:
-                    connection.commit()
-                results[table] = result
+                total = source.count(table) if table in source.tables() else 0
+                if total == 0:  # recorded as done, like a table with rows
+                    results[table] = empty_result(table)
+                    _record(connection, source.sha256, results[table])
+                    continue
+                loaders.append(
+                    _loader(connection, source, mapping[table], labels, total, progress_factory)
+                )
+            # Load into bare tables: secondary indexes and foreign keys of the tables to
+            # load are set aside now (their loaders have read them) and put back at the end.
+            deferral.set_aside(
+                connection, [loader.target.name for loader in loaders], run_id, commit=not dry_run
+            )
+            with converting_ahead(loaders) as ahead:
+                for loader in loaders:
+                    try:
+                        ahead.ready(loader)
+                        result = _loaded(loader)
+                    except ConversionFailed as exc:
+                        if isinstance(exc.error, sqlite3.Error):
+                            raise SourceError(
+                                f"{source_path}: reading table {exc.table}: "
+                                f"{sqlite_message(exc.error)}"
+                            ) from None
+                        raise exc.error from None
+                    except sqlite3.Error as exc:
+                        raise SourceError(
+                            f"{source_path}: reading table {loader.d1_table}: {sqlite_message(exc)}"
+                        ) from None
+                    _record(connection, source.sha256, result)
+                    if not dry_run:
+                        connection.commit()
+                    results[loader.d1_table] = result
+            deferral.put_back(connection, commit=not dry_run)
+            results = {table: results[table] for table in table_order() if table in results}
             checks = verify(connection, source.sha256, results)
             summary = quarantine_summary(connection, source.sha256)
             elapsed = time.perf_counter() - started
