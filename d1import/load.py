@@ -164,14 +164,20 @@ class TableLoader:
             )
             for c in self.target.columns
         ]
-        self._execute(f"DROP TABLE IF EXISTS {STAGE}, {PENDING}")
+        # one round trip (a table costs a few dozen; 66 tables add up)
         self._execute(
             sql.SQL(
-                "CREATE TEMP TABLE {} (__rowid bigint PRIMARY KEY, __legacy_id text, {})"
-            ).format(sql.Identifier(STAGE), sql.SQL(", ").join(columns))
+                "DROP TABLE IF EXISTS {stage}, {pending}; "
+                "CREATE TEMP TABLE {stage} (__rowid bigint PRIMARY KEY, __legacy_id text, {columns}); "
+                "CREATE TEMP TABLE {pending} ({pending_columns}); "
+                "CREATE INDEX ON {pending} (new_id)"
+            ).format(
+                stage=sql.Identifier(STAGE),
+                pending=sql.Identifier(PENDING),
+                columns=sql.SQL(", ").join(columns),
+                pending_columns=sql.SQL(PENDING_COLUMNS),
+            )
         )
-        self._execute(f"CREATE TEMP TABLE {PENDING} ({PENDING_COLUMNS})")
-        self._execute(f"CREATE INDEX ON {PENDING} (new_id)")
 
     def _new_id(self, row: dict[str, Any]) -> Any:
         """The id a row would have had (for naming it to its dependents), if it has one."""
@@ -262,6 +268,8 @@ class TableLoader:
         for offset, length in spool.chunks:
             spool.stage.seek(offset)
             self._copy_chunk(spool.stage.read(length).splitlines(keepends=True), rejected)
+        if not spool.pending_rows and not rejected:
+            return
         with (
             self.connection.cursor() as cursor,
             cursor.copy(
