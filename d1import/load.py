@@ -6,7 +6,10 @@ The steps, in order, for a table T:
 1. stream the source rows, convert each column (a value that does not convert quarantines
    its row with the converter's kind), COPY the rest into a temporary stage in batches; a
    batch the server refuses is bisected down to the rows it refuses, which are quarantined
-   with the server's message (``rejected_by_server``), and the load goes on;
+   with the server's message (``rejected_by_server``), and the load goes on. Step 1 has two
+   halves: ``convert`` (Python only, no round trip: the run may do it in a thread ahead of
+   the table's turn, ``d1import.pipeline``) writes COPY text to a ``Spool`` on disk;
+   ``_copy_into_stage`` sends it, batch by batch, on the run's connection;
 2. columns D1 did not have get their defaults (the stage declares them, the COPY fills
    them), adjusted where a rule needs it (``rules.STAGE_ADJUSTMENTS``);
 3. quarantine rows with NULL in a NOT NULL column, rows breaking a CHECK of T;
@@ -15,9 +18,14 @@ The steps, in order, for a table T:
 5. quarantine the later of two rows that would collide on a unique index of T (or with a row
    already in T), naming the row it collides with;
 6. quarantine rows whose foreign key finds no parent (SQLite did not enforce them), naming
-   the parent when it was quarantined;
+   the parent when it was quarantined; every foreign key T has at head, in place or set
+   aside for the load (``d1import.deferral``: the target is read before that);
 7. write up the quarantine, insert the rest; record the ids that changed and checksums of
    what was converted and of what landed.
+
+When T holds no row before the load (every table but the seeded reference tables), the
+comparisons with rows already there (steps 4, 5's second half) have nothing to find and are
+skipped, and the checksum of what landed is that of the whole table.
 """
 
 from __future__ import annotations

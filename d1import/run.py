@@ -1,6 +1,19 @@
 """One import run: checks before anything is written, every table in foreign-key order (each
 in its own transaction, so an interrupted run resumes where it stopped), verification, the
-report. ``--dry-run`` does all of it in one transaction that is rolled back."""
+report. ``--dry-run`` does all of it in one transaction that is rolled back.
+
+How a run loads, as ``pg_restore`` does (issue 13):
+- into bare tables: the loaders read their targets from the catalog, then the secondary
+  indexes and foreign keys of the tables to load are set aside (``d1import.deferral``,
+  written down in ``d1import.deferred`` in the same transaction) and put back, built and
+  validated, after the last table and before verification. A run that fails puts them back
+  before it exits; one killed outright leaves them to the next run, which puts them back
+  before anything else (even when it then refuses) and says so;
+- converting ahead: a thread converts the next table in Python while the server loads the
+  current one (``d1import.pipeline``); the server's side stays on this connection, in order;
+- commits without waiting for the WAL flush (``synchronous_commit = off``): a commit lost to
+  a server crash loses its ``tables_done`` row with it, so resuming redoes that table.
+"""
 
 from __future__ import annotations
 
@@ -424,6 +437,7 @@ def _run(
                 "id": run_id,
                 "resumes": resumes if not dry_run else None,
                 "marked_interrupted": dead,
+                "put_back_first": restored,
             }
             connection.execute(
                 "UPDATE d1import.runs SET finished_at = now(), status = 'completed', "

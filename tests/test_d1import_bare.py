@@ -5,6 +5,7 @@ interrupted, or is killed (then the next run puts them back, and says so)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,21 @@ def test_a_killed_run_is_put_back_by_the_next_one_even_a_refused_one(
     after = catalog(target)
     assert after == before, diff(before, after)
     assert deferred_rows(target) == 0
+
+    # killed again; this time the next run is the same source: it puts them back, says so
+    # in its report, sets them aside again for the tables left, and ends with them back
+    monkeypatch.setattr(load_module.TableLoader, "load", crash)
+    monkeypatch.setattr(run_module, "_put_back_after_failure", lambda url: None)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "d1.sqlite", target)
+    monkeypatch.undo()
+    assert deferred_rows(target) > 0
+    resumed = run(tmp_path / "d1.sqlite", target)
+    said = resumed.report["run"]["put_back_first"]
+    assert re.fullmatch(r"\d+ indexes and \d+ foreign keys", said)
+    assert resumed.conserved
+    after = catalog(target)
+    assert after == before, diff(before, after)
 
 
 def test_a_foreign_key_the_rows_break_comes_back_not_valid_and_the_run_fails(
