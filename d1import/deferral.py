@@ -72,12 +72,11 @@ WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY(%s) AND c.cont
 ORDER BY t.relname, c.conname
 """
 
-# Index builds: the server's parallel workers (up to its own limits) and enough memory to
-# sort in one pass; session settings of the import's own connection.
-BUILD_SETTINGS = (
-    "SET maintenance_work_mem = '256MB'",
-    "SET max_parallel_maintenance_workers = 2",
-)
+# Index builds use the server's parallel maintenance workers (its own
+# max_parallel_maintenance_workers, 2 by default); they share maintenance_work_mem (each
+# needs 32 MB of it), which is raised for the import's session to at least this, never
+# lowered.
+BUILD_MEMORY_KB = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -183,8 +182,11 @@ def put_back(connection: psycopg.Connection, *, commit: bool) -> list[Deferred]:
         return []
     started = time.perf_counter()
     broken: list[str] = []
-    for setting in BUILD_SETTINGS:
-        connection.execute(setting)
+    connection.execute(
+        "SELECT set_config('maintenance_work_mem', greatest(setting::bigint, %s)::text || 'kB', "
+        "false) FROM pg_settings WHERE name = 'maintenance_work_mem'",
+        (BUILD_MEMORY_KB,),
+    )
     if commit:
         connection.commit()  # each object below then commits on its own
     for item in items:
@@ -204,8 +206,7 @@ def put_back(connection: psycopg.Connection, *, commit: bool) -> list[Deferred]:
                 "DELETE FROM d1import.deferred WHERE kind = %s AND table_name = %s AND name = %s",
                 (item.kind, item.table, item.name),
             )
-    for setting in ("RESET maintenance_work_mem", "RESET max_parallel_maintenance_workers"):
-        connection.execute(setting)
+    connection.execute("RESET maintenance_work_mem")
     if commit:
         connection.commit()
     log.info(

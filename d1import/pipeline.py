@@ -13,6 +13,7 @@ on disk (``load.Spool``), not in memory.
 from __future__ import annotations
 
 import queue
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -64,7 +65,10 @@ class Prefetch:
                 return
 
     def ready(self, loader: TableLoader) -> None:
-        """Waits until ``loader``'s table is converted; raises what converting it raised."""
+        """Waits until ``loader``'s table is converted; raises what converting it raised.
+        (A loader this does not convert converts in ``load``.)"""
+        if loader not in self.loaders:
+            return
         while True:
             try:
                 done, error = self.done.get(timeout=0.5)
@@ -97,7 +101,10 @@ class Prefetch:
 
 @contextmanager
 def converting_ahead(loaders: Sequence[TableLoader]) -> Iterator[Prefetch]:
-    prefetch = Prefetch(loaders)
+    """Converts ahead in a thread, which reads the source's SQLite connection while the run
+    reads it too (the quarantine write-up): only with a sqlite3 module built serialized
+    (``threadsafety`` 3, the usual build); otherwise each table converts in its turn."""
+    prefetch = Prefetch(loaders if sqlite3.threadsafety == 3 else [])
     prefetch.thread.start()
     try:
         yield prefetch

@@ -389,7 +389,11 @@ def _run(
                     _loader(connection, source, mapping[table], labels, total, progress_factory)
                 )
             # Load into bare tables: secondary indexes and foreign keys of the tables to
-            # load are set aside now (their loaders have read them) and put back at the end.
+            # load are set aside now (their loaders have read them) and put back at the end,
+            # in transactions of their own (DDL after reads in one transaction is what Citus
+            # refuses on distributed tables).
+            if not dry_run:
+                connection.commit()
             deferral.set_aside(
                 connection, [loader.target.name for loader in loaders], run_id, commit=not dry_run
             )
