@@ -6,6 +6,7 @@ interrupted, or is killed (then the next run puts them back, and says so)."""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +185,53 @@ def test_a_dry_run_leaves_the_catalog_as_it_was(tmp_path: Path, target: URL) -> 
     assert result.conserved
     after = catalog(target)
     assert after == before, diff(before, after)
+
+
+def test_whatever_the_catalog_holds_comes_back_exactly(
+    tmp_path: Path, target: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is a hard-coded list: an expression index with a predicate and a comment, a
+    deferrable composite key with its own actions, a key left NOT VALID, a commented key (as
+    later revisions may add) are set aside and come back as they were; and the conversion
+    runs in its own thread, ahead of the loads."""
+    with engine_for(target) as engine, engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE INDEX habits_active_name_idx ON habits (lower(name)) WHERE is_active;"
+                "COMMENT ON INDEX habits_active_name_idx IS 'a later revision''s index';"
+                "CREATE UNIQUE INDEX habits_id_user_key ON habits (id, user_id);"
+                "ALTER TABLE habit_logs ADD CONSTRAINT habit_logs_habit_user_fkey "
+                "FOREIGN KEY (habit_id, user_id) REFERENCES habits (id, user_id) "
+                "ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED;"
+                "COMMENT ON CONSTRAINT habit_logs_habit_user_fkey ON habit_logs IS 'composite';"
+                "ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_user_again_fkey "
+                "FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID"
+            )
+        )
+    before = catalog(target)
+    threads: dict[str, str] = {}
+    original = load_module.TableLoader.prepare
+
+    def recording(self: load_module.TableLoader) -> None:
+        threads[self.d1_table] = threading.current_thread().name
+        original(self)
+
+    monkeypatch.setattr(load_module.TableLoader, "prepare", recording)
+    result = run(scenario(tmp_path / "d1.sqlite"), target)
+    assert result.conserved
+    assert "journal_entries" in threads
+    assert set(threads.values()) == {"d1import-convert"}
+    after = catalog(target)
+    assert after == before, diff(before, after)
+    with engine_for(target) as engine, engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT conname, convalidated, obj_description(oid, 'pg_constraint') "
+                "FROM pg_constraint WHERE conname IN "
+                "('habit_logs_habit_user_fkey', 'journal_entries_user_again_fkey') ORDER BY 1"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("habit_logs_habit_user_fkey", True, "composite"),
+        ("journal_entries_user_again_fkey", False, None),
+    ]
