@@ -1,12 +1,18 @@
 """Generate a realistic D1 database (SQLite) of about N rows for the import benchmark.
 
     .venv/bin/python bench/generate_d1.py OUT.sqlite [--rows 1000000] [--seed 7]
-        [--unreadable-users]
+        [--unreadable-users] [--all-tables]
 
 Rows are spread over the user-owned tables roughly as the app writes them (ledger and
 activity events dominate), with the app's formats: text ids and timestamps in several ISO
 forms, 0/1 booleans, JSON text, a few rows the import must quarantine (bad JSON, an unknown
 enum value, an orphan), text with quotes, newlines and emoji.
+
+``--all-tables``: all 66 tables, as a real D1 file has them: the 16 busy tables above keep
+85 % of the rows in the same proportions, the other 50 (reference data, workouts, learning,
+planning, music, notifications, admin) share 15 %, their rows generated from the column map
+(every column filled in the app's format for its conversion: enum labels, 0/1, JSON text,
+timestamps; foreign keys pointing at generated parents).
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ import random
 import sqlite3
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from d1import.mapping import build_mapping  # noqa: E402
+from d1import.run import enum_labels, table_order  # noqa: E402
 from tests.d1_fixture import create_table_sql, d1_schema  # noqa: E402
 
 # Share of the rows per table (users first: everything else hangs off them).
@@ -44,6 +52,83 @@ SHARES = {
     "books": 0.01,
     "reading_sessions": 0.02,
 }
+
+
+BUSY_SHARE_OF_ALL = 0.85  # --all-tables: the 16 busy tables' part of the rows
+
+
+# Columns whose CHECK or unique key wants more than "a value of the right kind".
+OVERRIDES: dict[tuple[str, str], Callable[[int, random.Random], object]] = {
+    ("track_analysis_cache", "danceability"): lambda i, rng: round(rng.random(), 3),
+    ("track_analysis_cache", "energy"): lambda i, rng: round(rng.random(), 3),
+    ("exercises", "is_builtin"): lambda i, rng: 0,
+    ("exercises", "is_custom"): lambda i, rng: 1,
+    ("onboarding_steps", "step_order"): lambda i, rng: i + 1,
+}
+
+
+def generic_rows(
+    table: str,
+    n: int,
+    users: list[str],
+    rng: random.Random,
+    parents: dict[str, list[str]],
+    keys: dict[tuple[str, str], list[str]],
+) -> Iterator[dict[str, object]]:
+    """Rows for a table from the column map: each column in the app's format for the
+    conversion it goes through; references point at rows generated before."""
+    mapping = build_mapping()[table]
+    labels = enum_labels()
+    d1 = next(t for t in d1_schema() if t["name"] == table)
+    references = {
+        f["columns"][0]: (f["ref_table"], f["ref_columns"][0]) for f in d1["foreign_keys"]
+    }
+    for i in range(n):
+        row: dict[str, object] = {}
+        day = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        hour = 0
+        for column in d1["columns"]:
+            name = column["name"]
+            conversion = mapping.columns[name].conversion
+            kind, _, detail = conversion.partition(":")
+            if (table, name) in OVERRIDES:
+                row[name] = OVERRIDES[(table, name)](i, rng)
+            elif name in references and kind != "uuid_fk":
+                parent, key = references[name]
+                row[name] = rng.choice(keys[(parent, key)])
+            elif kind == "uuid_pk":
+                row[name] = f"{table[:4]}_{i}"
+            elif kind == "uuid_fk":  # round robin: one row per parent where there are as many
+                pool = users if detail == "users" else parents.get(detail, [])
+                row[name] = pool[i % len(pool)] if pool else None
+            elif kind == "enum":
+                row[name] = rng.choice(labels[detail])
+            elif kind == "boolean":
+                row[name] = rng.randint(0, 1)
+            elif kind == "timestamptz":
+                hour += 1
+                row[name] = f"{day} {hour:02d}:{rng.randint(0, 59):02d}:00"
+            elif kind == "date":
+                row[name] = day
+            elif kind == "jsonb":
+                row[name] = json.dumps({"n": i, "items": ["a", "b"], "ok": True})
+            elif kind == "json_array":
+                row[name] = json.dumps(["a", "b", f"t{i % 9}"])
+            elif kind in ("integer", "bigint"):
+                row[name] = rng.randint(1, 5)
+            elif kind == "double":
+                row[name] = round(rng.uniform(1.3, 2.5), 3)
+            elif kind == "comma_list":
+                row[name] = "mix, master, eq"
+            elif kind == "hex_to_bytea":
+                row[name] = uuid.UUID(int=rng.getrandbits(128)).hex * 2
+            elif kind == "sha256_of_token":
+                row[name] = uuid.uuid4().hex
+            elif kind == "uuid_loose":
+                row[name] = str(uuid.UUID(int=rng.getrandbits(128)))
+            else:  # text
+                row[name] = f'{name} {i}: it\'s "quoted"' if i % 97 == 0 else f"{name}_{i}"
+        yield row
 
 
 def stamp(rng: random.Random) -> str | int:
@@ -204,8 +289,16 @@ def rows_for(
             }
 
 
-def generate(path: Path, total: int, seed: int, unreadable_users: bool = False) -> dict[str, int]:
+def generate(
+    path: Path, total: int, seed: int, unreadable_users: bool = False, all_tables: bool = False
+) -> dict[str, int]:
     rng = random.Random(seed)
+    shares = dict(SHARES)
+    if all_tables:
+        others = [t for t in table_order() if t not in SHARES]
+        shares = {t: share * BUSY_SHARE_OF_ALL for t, share in SHARES.items()}
+        shares |= {t: (1 - BUSY_SHARE_OF_ALL) / len(others) for t in others}
+    keys: dict[tuple[str, str], list[str]] = {}
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode = OFF")
@@ -215,15 +308,22 @@ def generate(path: Path, total: int, seed: int, unreadable_users: bool = False) 
     users: list[str] = []
     parents: dict[str, list[str]] = {}
     counts = {}
-    for table, share in SHARES.items():
-        n = max(1, int(total * share))
-        batch = list(rows_for(table, n, users, rng, parents))
+    order = [t for t in table_order() if t in shares] if all_tables else list(SHARES)
+    for table in order:
+        n = max(1, int(total * shares[table]))
+        if table in SHARES:
+            batch = list(rows_for(table, n, users, rng, parents))
+        else:
+            batch = list(generic_rows(table, n, users, rng, parents, keys))
         if table == "users":
             users = [str(r["id"]) for r in batch]
             if unreadable_users:  # every user quarantined, so every row that hangs off one
                 for row in batch:
                     row["created_at"] = "the day we met"
-        parents[table] = [str(r["id"]) for r in batch]
+        if "id" in batch[0]:
+            parents[table] = [str(r["id"]) for r in batch]
+        for column in batch[0]:
+            keys[(table, column)] = [str(r[column]) for r in batch[:5000]]
         columns = list(batch[0])
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
@@ -247,8 +347,9 @@ def main() -> int:
         action="store_true",
         help="no user's created_at is a date: the import quarantines every row",
     )
+    parser.add_argument("--all-tables", action="store_true", help="all 66 tables (see above)")
     args = parser.parse_args()
-    counts = generate(args.out, args.rows, args.seed, args.unreadable_users)
+    counts = generate(args.out, args.rows, args.seed, args.unreadable_users, args.all_tables)
     sys.stdout.write(f"{sum(counts.values())} rows in {len(counts)} tables: {args.out}\n")
     return 0
 

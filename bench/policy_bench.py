@@ -84,11 +84,12 @@ def prepare(name: str, revision: str) -> list[tuple[str, str, str]]:
             "SELECT u.id, 'award', 1, 'bench ' || n FROM users u, generate_series(1, %s) n",
             (ROWS_PER_USER,),
         )
-        rows = dict(
-            connection.execute(
+        rows: dict[str, str] = {
+            user: row
+            for user, row in connection.execute(
                 "SELECT DISTINCT ON (user_id) user_id::text, id::text FROM points_ledger"
             ).fetchall()
-        )
+        }
         connection.execute("ANALYZE")
     return [(i, t, rows[i]) for i, t in zip(ids, tokens, strict=True)]
 

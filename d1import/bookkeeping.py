@@ -15,6 +15,9 @@
   collides with or depends on (``related_table``, ``related_legacy_id``), the source values
   (secrets redacted), and ``new_id``, the id the row would have had: dependents find their
   quarantined parent through the index on (``source_table``, ``new_id``).
+- ``deferred`` (``d1import.deferral``): the indexes and foreign keys a run has set aside
+  to load into bare tables and not yet put back, each with its definition as the catalog
+  gave it; empty between runs.
 """
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ def _blank(value: Any) -> bool:
 
 def _as_text(value: Any, what: str = "text") -> str:
     """The value as text PostgreSQL can store: a BLOB that is UTF-8 counts as its text."""
+    if type(value) is str and not UNSTORABLE.search(value):  # the usual case, first
+        return value
     if isinstance(value, UndecodedText):
         raise ConversionError("invalid_text", f"{what} whose bytes are not UTF-8: {shown(value)}")
     if isinstance(value, bytes):
@@ -183,6 +185,10 @@ def _from_epoch(number: float) -> dt.datetime:
         ) from None
 
 
+EPOCH_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+COMPACT_OFFSET = re.compile(r"[+-][0-9]{4}$")
+
+
 def to_timestamptz(value: Any) -> Any:
     """ISO-8601 in any common form, SQLite's ``YYYY-MM-DD HH:MM:SS``, a date alone, or epoch
     seconds/milliseconds (told apart by magnitude). No offset means UTC."""
@@ -195,10 +201,10 @@ def to_timestamptz(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _from_epoch(value)
     text = str(value).strip()
-    if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+    if EPOCH_TEXT.fullmatch(text):
         return _from_epoch(float(text))
     candidate = text.replace("Z", "+00:00").replace("z", "+00:00")
-    if re.search(r"[+-][0-9]{4}$", candidate):  # +0200 → +02:00
+    if COMPACT_OFFSET.search(candidate):  # +0200 → +02:00
         candidate = candidate[:-2] + ":" + candidate[-2:]
     try:
         parsed = dt.datetime.fromisoformat(candidate)

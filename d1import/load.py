@@ -6,7 +6,10 @@ The steps, in order, for a table T:
 1. stream the source rows, convert each column (a value that does not convert quarantines
    its row with the converter's kind), COPY the rest into a temporary stage in batches; a
    batch the server refuses is bisected down to the rows it refuses, which are quarantined
-   with the server's message (``rejected_by_server``), and the load goes on;
+   with the server's message (``rejected_by_server``), and the load goes on. Step 1 has two
+   halves: ``convert`` (Python only, no round trip: the run may do it in a thread ahead of
+   the table's turn, ``d1import.pipeline``) writes COPY text to a ``Spool`` on disk;
+   ``_copy_into_stage`` sends it, batch by batch, on the run's connection;
 2. columns D1 did not have get their defaults (the stage declares them, the COPY fills
    them), adjusted where a rule needs it (``rules.STAGE_ADJUSTMENTS``); columns the map
    derives (a child's ``user_id``) are set from the parent rows already loaded
@@ -21,20 +24,28 @@ The steps, in order, for a table T:
 6. quarantine rows whose foreign key finds no parent (SQLite did not enforce them), naming
    the parent when it was quarantined (also D1's references the target keeps without a
    foreign key, and a derived column's parent reference: ``rules.checked_references``);
+   every foreign key T has at head counts, in place or set aside for the load
+   (``d1import.deferral``: the target is read before that);
 7. write up the quarantine, insert the rest; record the ids that changed and checksums of
    what was converted and of what landed.
+
+When T holds no row before the load (every table but the seeded reference tables), the
+comparisons with rows already there (steps 4, 5's second half) have nothing to find and are
+skipped, and the checksum of what landed is that of the whole table.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 import psycopg
 from psycopg import sql
+from psycopg.copy import FileWriter
 
 from d1import.bookkeeping import SECRET_COLUMNS
 from d1import.catalog import TargetTable, read_target
@@ -59,8 +70,14 @@ from d1import.source import Source
 BATCH = 5000
 REDACTED_DETAIL = "the value is a secret: not shown (its kind says what is wrong)"
 COPY_COLUMN = re.compile(r"COPY \S+, line \d+, column (\w+)")
+COPY_ESCAPE = re.compile(rb"\\(.)")
+COPY_UNESCAPED = {b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f", b"r": b"\r"}
 PendingRow = tuple[int, str | None, str, str | None, str, Any]
 """A row quarantined before the SQL steps: rowid, legacy id, kind, D1 column, detail, new id."""
+
+
+class ConversionStopped(Exception):
+    """Converting ahead was stopped because the run ended."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,38 @@ class ColumnPlan:
     source: str
     target: str
     convert: Converter
+
+
+def _scratch_file() -> IO[bytes]:
+    return tempfile.TemporaryFile(prefix="d1import")  # Spool.close closes it
+
+
+@dataclass
+class Spool:
+    """Step 1's Python half for one table: the converted rows as COPY text in a temporary
+    file, in chunks of at most ``BATCH`` rows (offset, length), and the rows refused by a
+    converter as COPY text for the pending table. On disk, not in memory: a table converted
+    ahead of its turn costs no memory however big it is."""
+
+    stage: IO[bytes] = field(default_factory=_scratch_file)
+    chunks: list[tuple[int, int]] = field(default_factory=list)
+    pending: IO[bytes] = field(default_factory=_scratch_file)
+    pending_rows: int = 0
+    seconds: float = 0.0
+
+    def close(self) -> None:
+        self.stage.close()
+        self.pending.close()
+
+
+def copy_fields(line: bytes) -> list[bytes | None]:
+    """The fields of one line of COPY text (``\\N`` is NULL)."""
+    return [
+        None
+        if raw == b"\\N"
+        else COPY_ESCAPE.sub(lambda m: COPY_UNESCAPED.get(m.group(1), m.group(1)), raw)
+        for raw in line.rstrip(b"\n").split(b"\t")
+    ]
 
 
 class TableLoader:
@@ -86,6 +135,7 @@ class TableLoader:
         source_rows: int,
         progress: Callable[[int], None] = lambda _: None,
         part: Part | None = None,
+        target: TargetTable | None = None,
     ) -> None:
         self.connection = connection
         self.source = source
@@ -97,7 +147,12 @@ class TableLoader:
         self.sha256 = sha256
         self.source_rows = source_rows
         self.progress = progress
-        self.target: TargetTable = read_target(connection, table_map.table)
+        # Read before the run sets indexes and foreign keys aside (``d1import.deferral``):
+        # the rules check every foreign key the schema has, whether it is in place or not.
+        self.target: TargetTable = target or read_target(connection, table_map.table)
+        self.spool: Spool | None = None
+        self.should_stop: Callable[[], bool] = lambda: False
+        """Polled between batches while converting (a run that ends stops its thread)."""
         self.columns = [
             ColumnPlan(
                 d1,
@@ -142,14 +197,20 @@ class TableLoader:
             )
             for c in self.target.columns
         ]
-        self._execute(f"DROP TABLE IF EXISTS {STAGE}, {PENDING}")
+        # one round trip (a table costs a few dozen; 66 tables add up)
         self._execute(
             sql.SQL(
-                "CREATE TEMP TABLE {} (__rowid bigint PRIMARY KEY, __legacy_id text, {})"
-            ).format(sql.Identifier(STAGE), sql.SQL(", ").join(columns))
+                "DROP TABLE IF EXISTS {stage}, {pending}; "
+                "CREATE TEMP TABLE {stage} (__rowid bigint PRIMARY KEY, __legacy_id text, {columns}); "
+                "CREATE TEMP TABLE {pending} ({pending_columns}); "
+                "CREATE INDEX ON {pending} (new_id)"
+            ).format(
+                stage=sql.Identifier(STAGE),
+                pending=sql.Identifier(PENDING),
+                columns=sql.SQL(", ").join(columns),
+                pending_columns=sql.SQL(PENDING_COLUMNS),
+            )
         )
-        self._execute(f"CREATE TEMP TABLE {PENDING} ({PENDING_COLUMNS})")
-        self._execute(f"CREATE INDEX ON {PENDING} (new_id)")
 
     def _new_id(self, row: dict[str, Any]) -> Any:
         """The id a row would have had (for naming it to its dependents), if it has one."""
@@ -177,13 +238,44 @@ class TableLoader:
                 return None, (*refused, self._new_id(row))
         return tuple(values), None
 
-    def _copy_into_stage(self) -> None:
-        """Step 1, in batches: converted rows to the stage, the others to the pending
-        quarantine (memory holds one batch)."""
+    def convert(self) -> Spool:
+        """Step 1, Python half (no round trip to the server, so it can run in a thread while
+        the server works on another table): stream the source rows, convert them, write
+        the converted rows and the refused ones to a ``Spool``. Memory holds one batch."""
+        started = time.perf_counter()
+        spool = Spool()
         batch: list[tuple[Any, ...]] = []
         rejected: list[PendingRow] = []
+        # A cursor only to format COPY text with the connection's adapters (nothing is sent).
+        formatting = self.connection.cursor()
+
+        def write(rows: Sequence[Sequence[Any]], file: IO[bytes]) -> None:
+            with psycopg.Copy(formatting, binary=False, writer=FileWriter(file)) as copy:
+                for values in rows:
+                    copy.write_row(values)
+
+        def flush() -> None:
+            offset = spool.stage.tell()
+            try:
+                write(batch, spool.stage)
+            except ValueError:  # a value psycopg cannot send: find it, quarantine it
+                spool.stage.seek(offset)
+                spool.stage.truncate()
+                for values in batch:
+                    position = spool.stage.tell()
+                    try:
+                        write([values], spool.stage)
+                    except ValueError as exc:
+                        spool.stage.seek(position)
+                        spool.stage.truncate()
+                        rejected.append(self._refused(values, exc))
+            if spool.stage.tell() > offset:
+                spool.chunks.append((offset, spool.stage.tell() - offset))
+            write(rejected, spool.pending)
+            spool.pending_rows += len(rejected)
+            self.progress(len(batch) + len(rejected))
+
         for row in self.source.rows(self.d1_table):
-            self.progress(1)
             if self.part is not None and not self.part.takes(row):
                 continue
             self.taken += 1
@@ -193,28 +285,48 @@ class TableLoader:
             if refused is not None:
                 rejected.append(refused)
             if len(batch) + len(rejected) >= BATCH:
-                self._flush(batch, rejected)
+                if self.should_stop():
+                    spool.close()
+                    raise ConversionStopped(self.d1_table)
+                flush()
                 batch, rejected = [], []
-        self._flush(batch, rejected)
+        flush()
+        spool.seconds = time.perf_counter() - started
+        return spool
 
-    def _flush(self, batch: list[tuple[Any, ...]], rejected: list[PendingRow]) -> None:
-        self._copy_batch(batch, rejected)
-        if rejected:
-            with (
-                self.connection.cursor() as cursor,
-                cursor.copy(
-                    sql.SQL(
-                        "COPY {} (rowid, legacy_id, kind, d1_column, detail, new_id) FROM STDIN"
-                    ).format(sql.Identifier(PENDING))
-                ) as copy,
-            ):
-                for pending in rejected:
-                    copy.write_row(pending)
+    def prepare(self) -> None:
+        """Converts this table ahead of its turn (``d1import.pipeline``'s thread)."""
+        self.spool = self.convert()
 
-    def _copy_batch(self, batch: list[tuple[Any, ...]], rejected: list[PendingRow]) -> None:
-        """COPY the batch under a savepoint; if the server refuses it, bisect to the rows it
-        refuses and quarantine those with its message (the safety net)."""
-        if not batch:
+    def _copy_into_stage(self) -> None:
+        """Step 1, server half: COPY the spooled rows into the stage chunk by chunk, the
+        refused ones into the pending quarantine (converting now if no one did ahead)."""
+        spool = self.spool if self.spool is not None else self.convert()
+        self.spool = spool
+        rejected: list[PendingRow] = []
+        for offset, length in spool.chunks:
+            spool.stage.seek(offset)
+            self._copy_chunk(spool.stage.read(length).splitlines(keepends=True), rejected)
+        if not spool.pending_rows and not rejected:
+            return
+        with (
+            self.connection.cursor() as cursor,
+            cursor.copy(
+                sql.SQL(
+                    "COPY {} (rowid, legacy_id, kind, d1_column, detail, new_id) FROM STDIN"
+                ).format(sql.Identifier(PENDING))
+            ) as copy,
+        ):
+            spool.pending.seek(0)
+            while data := spool.pending.read(1 << 20):
+                copy.write(data)
+            for pending in rejected:
+                copy.write_row(pending)
+
+    def _copy_chunk(self, lines: list[bytes], rejected: list[PendingRow]) -> None:
+        """COPY the lines under a savepoint; if the server refuses them, bisect to the rows
+        it refuses and quarantine those with its message (the safety net)."""
+        if not lines:
             return
         names = ["__rowid", "__legacy_id", *[c.target for c in self.columns]]
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -226,17 +338,18 @@ class TableLoader:
                 self.connection.cursor() as cursor,
                 cursor.copy(statement) as copy,
             ):
-                for values in batch:
-                    copy.write_row(values)
-        except (psycopg.DataError, ValueError) as exc:  # ValueError: a value psycopg cannot send
-            if len(batch) > 1:
-                middle = len(batch) // 2
-                self._copy_batch(batch[:middle], rejected)
-                self._copy_batch(batch[middle:], rejected)
+                copy.write(b"".join(lines))
+        except psycopg.DataError as exc:
+            if len(lines) > 1:
+                middle = len(lines) // 2
+                self._copy_chunk(lines[:middle], rejected)
+                self._copy_chunk(lines[middle:], rejected)
                 return
-            rejected.append(self._refused(batch[0], exc))
+            fields = copy_fields(lines[0])
+            rejected.append(self._refused([None if f is None else f.decode() for f in fields], exc))
 
-    def _refused(self, values: tuple[Any, ...], exc: Exception) -> PendingRow:
+    def _refused(self, values: Sequence[Any], exc: Exception) -> PendingRow:
+        """The pending row of a stage row (rowid, legacy id, values) that was refused."""
         diag = exc.diag if isinstance(exc, psycopg.Error) else None
         message = (diag.message_primary if diag else None) or str(exc).splitlines()[0]
         found = COPY_COLUMN.search((diag.context if diag else None) or "")
@@ -246,7 +359,7 @@ class TableLoader:
             (v for c, v in zip(self.columns, values[2:], strict=True) if c.target == "id"), None
         )
         detail = self._shown_detail(column, message)
-        return (values[0], values[1], "rejected_by_server", column, detail, new_id)
+        return (int(values[0]), values[1], "rejected_by_server", column, detail, new_id)
 
     def _shown_detail(self, column: str | None, detail: str) -> str:
         """A quarantine detail as it may be shown: a secret column's is replaced; a server
@@ -259,25 +372,31 @@ class TableLoader:
         return detail
 
     # -- steps 2-6 ------------------------------------------------------------------------
-    def _sort_out(self) -> int:
-        """The SQL rules, in order; returns how many rows were already there (step 4)."""
+    def _sort_out(self, target_empty: bool) -> int:
+        """The SQL rules, in order; returns how many rows were already there (step 4). The
+        rules that compare with rows already in the table are skipped when it has none (the
+        usual case: only reference tables hold seeded rows)."""
         adjustment = STAGE_ADJUSTMENTS.get(self.target.name)
         if adjustment:
             self._execute(adjustment)
         for column, derived in self.map.derived.items():
             self._execute(derive(column, derived))
         rules = self.rules
-        for statement in (rules.not_null_and_checks(), rules.differing_from_existing()):
+        statements = [rules.not_null_and_checks()]
+        if not target_empty:
+            statements.append(rules.differing_from_existing())
+        for statement in statements:
             if statement is not None:
                 self._execute(statement)
-        present = self._execute(rules.take_out_present()).rowcount
+        present = 0 if target_empty else self._execute(rules.take_out_present()).rowcount
         for key in DECLARED_KEYS.get(self.target.name, ()):
             self._execute(rules.duplicates_in_source(key.index, key.detail))
             if key.lookup_present(self.connection):
                 self._execute(rules.duplicates_of_lookup(key))
         for index in self.target.unique_indexes:
             self._execute(rules.duplicates_in_source(index))
-            self._execute(rules.duplicates_of_existing(index))
+            if not target_empty:
+                self._execute(rules.duplicates_of_existing(index))
         foreign_keys = checked_references(self.target, self.map)
         self_referencing = any(fk.parent == self.target.name for fk in foreign_keys)
         while True:  # a quarantined row can orphan its children in the same table
@@ -307,11 +426,29 @@ class TableLoader:
         ).format(table=sql.Identifier(self.target.name), names=names, stage=sql.Identifier(STAGE))
         return self._execute(query).rowcount
 
+    def _is_empty(self) -> bool:
+        row = self._execute(
+            sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(self.target.name))
+        ).fetchone()
+        return bool(row and row[0])
+
     def load(self) -> TableResult:
+        """Steps 1-7 in the caller's transaction (step 1's conversion may have been done
+        ahead by ``prepare``)."""
         started = time.perf_counter()
+        try:
+            return self._load(started)
+        finally:
+            if self.spool is not None:
+                self.spool.close()
+                self.spool = None
+
+    def _load(self, started: float) -> TableResult:
         self._create_stage()
         self._copy_into_stage()
-        present = self._sort_out()
+        converting = self.spool.seconds if self.spool is not None else 0.0
+        target_empty = self._is_empty()
+        present = self._sort_out(target_empty)
         quarantined = write_up(self.connection, self.source, self.d1_table, self.d1_pk, self.sha256)
         if "id" in self.target.primary_key:
             self._execute(
@@ -324,9 +461,12 @@ class TableLoader:
         converted = self._checksum(sql.Identifier(STAGE), sql.SQL("true"))
         keys = sql.SQL(", ").join(sql.Identifier(c) for c in self.target.primary_key)
         inserted = self._insert()
+        # What landed: the rows with the stage's keys; in a table that was empty, all rows.
         loaded = self._checksum(
             sql.Identifier(self.target.name),
-            sql.SQL("({keys}) IN (SELECT {keys} FROM {stage})").format(
+            sql.SQL("true")
+            if target_empty
+            else sql.SQL("({keys}) IN (SELECT {keys} FROM {stage})").format(
                 keys=keys, stage=sql.Identifier(STAGE)
             ),
         )
@@ -338,7 +478,9 @@ class TableLoader:
             quarantined_rows=quarantined,
             converted_checksum=converted,
             loaded_checksum=loaded,
-            seconds=round(time.perf_counter() - started, 3),
+            # the table's own work: its conversion (perhaps done ahead, overlapping another
+            # table's load) and its load
+            seconds=round(time.perf_counter() - started + converting, 3),
         )
         self._execute(f"DROP TABLE {STAGE}, {PENDING}")
         return result

@@ -1,6 +1,19 @@
 """One import run: checks before anything is written, every table in foreign-key order (each
 in its own transaction, so an interrupted run resumes where it stopped), verification, the
-report. ``--dry-run`` does all of it in one transaction that is rolled back."""
+report. ``--dry-run`` does all of it in one transaction that is rolled back.
+
+How a run loads, as ``pg_restore`` does (issue 13):
+- into bare tables: the loaders read their targets from the catalog, then the secondary
+  indexes and foreign keys of the tables to load are set aside (``d1import.deferral``,
+  written down in ``d1import.deferred`` in the same transaction) and put back, built and
+  validated, after the last table and before verification. A run that fails puts them back
+  before it exits; one killed outright leaves them to the next run, which puts them back
+  before anything else (even when it then refuses) and says so;
+- converting ahead: a thread converts the next table in Python while the server loads the
+  current one (``d1import.pipeline``); the server's side stays on this connection, in order;
+- commits without waiting for the WAL flush (``synchronous_commit = off``): a commit lost to
+  a server crash loses its ``tables_done`` row with it, so resuming redoes that table.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +33,13 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ENUM
 
 import models
-from d1import import elsewhere, report, target_only
+from d1import import deferral, elsewhere, report, target_only
 from d1import.bookkeeping import IMPORT_LOCK_KEY, SCHEMA_DDL
+from d1import.catalog import read_target
 from d1import.errors import SafeMessage, one_line, sqlite_message
 from d1import.load import TableLoader
 from d1import.mapping import TableMap, build_mapping, d1_references, d1_tables
+from d1import.pipeline import ConversionFailed, converting_ahead
 from d1import.results import RunResult, TableResult, empty_result
 from d1import.source import Source, SourceError, open_source
 from d1import.source_check import check_source, parse_allow_missing
@@ -127,21 +142,33 @@ def _d1_primary_key(table: str) -> list[str]:
     return [c["name"] for c in sorted(columns, key=lambda c: c["pk"])]
 
 
-def _load_table(
+def _loaders(
     connection: psycopg.Connection,
     source: Source,
     table_map: TableMap,
     labels: dict[str, tuple[str, ...]],
+    total: int,
     progress_factory: Callable[[str, int], Any] | None,
-) -> TableResult:
+) -> list[TableLoader]:
+    """The table's loader (one per part for a D1 table landing in two, ``d1import.elsewhere``),
+    each target read from the catalog now (before anything is set aside); the table's progress
+    bar opens when its conversion starts and closes with it."""
     table = table_map.table
-    total = source.count(table) if table in source.tables() else 0
-    if total == 0:
-        return empty_result(table)
+    state: dict[str, Any] = {}
+
+    def progress(rows: int) -> None:
+        if progress_factory is None:
+            return
+        if "bar" not in state:
+            state["bar"] = progress_factory(table, total)
+        state["bar"].update(rows)
+        state["seen"] = state.get("seen", 0) + rows
+        if state["seen"] >= total:
+            state["bar"].close()
+
     parts = elsewhere.parts(table_map, labels)
     each: list[elsewhere.Part | None] = list(parts) if parts else [None]
-    bar = progress_factory(table, total * len(each)) if progress_factory else None
-    loaders = [
+    return [
         TableLoader(  # one loader, or one per part of a table landing in two
             connection,
             source,
@@ -150,19 +177,25 @@ def _load_table(
             labels,
             source.sha256,
             total,
-            progress=bar.update if bar is not None else (lambda _: None),
+            progress=progress,
             part=part,
+            target=read_target(
+                connection, part.table_map.table if part is not None else table_map.table
+            ),
         )
         for part in each
     ]
-    results = [loader.load() for loader in loaders]
+
+
+def _loaded(
+    table: str, total: int, loaders: list[TableLoader], results: list[TableResult]
+) -> TableResult:
+    """The D1 table's result: its loaders' results, combined when it has parts."""
     result = (
         elsewhere.combine(table, results, [loader.target.name for loader in loaders])
-        if parts
+        if loaders[0].part is not None
         else results[0]
     )
-    if bar is not None:
-        bar.close()
     if result.source_rows != total:
         raise RuntimeError(f"{table}: {total} source rows but {result.source_rows} were read")
     if not result.conserved():
@@ -265,6 +298,45 @@ def _close_run(database_url: str, run_id: int, status: str, error: str) -> None:
         log.warning("could not mark run %s %s; the next run will", run_id, status)
 
 
+def _put_back_leftovers(connection: psycopg.Connection) -> str | None:
+    """An earlier run that was killed (or could not reach the server when it failed) left
+    indexes and foreign keys set aside: they go back before anything else. Returns what
+    was put back, in words, or None."""
+    items = deferral.pending(connection)
+    connection.commit()
+    if not items:
+        return None
+    what = deferral.summary(items)
+    log.warning("an earlier run left %s set aside: putting them back first", what)
+    deferral.put_back(connection, commit=True)
+    return what
+
+
+def _put_back_after_failure(database_url: str) -> None:
+    """A run that failed or was interrupted puts back what it set aside before the tool
+    exits; if it cannot, the next run does (and says so)."""
+    try:
+        with psycopg.connect(conninfo(database_url)) as connection:
+            if not deferral.pending(connection):
+                return
+            (locked,) = connection.execute(
+                "SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK_KEY,)
+            ).fetchone() or (False,)
+            connection.commit()
+            if not locked:  # another run holds the lock: it puts them back
+                return
+            items = deferral.put_back(connection, commit=True)
+            log.warning(
+                "the run ended early: put back the %s it had set aside", deferral.summary(items)
+            )
+    except (psycopg.Error, deferral.ConstraintsDoNotHold) as exc:
+        log.warning(
+            "the run ended early and could not put back the indexes and foreign keys it set "
+            "aside (%s); the next run puts them back first",
+            one_line(exc),
+        )
+
+
 def run_import(
     source_path: Path,
     database_url: str,
@@ -289,6 +361,8 @@ def run_import(
                 "interrupted" if interrupted else "failed",
                 "interrupted" if interrupted else one_line(exc),
             )
+        if not dry_run:
+            _put_back_after_failure(database_url)
         raise
 
 
@@ -304,10 +378,25 @@ def _run(
     mapping = build_mapping()
     labels = enum_labels()
     with psycopg.connect(conninfo(database_url)) as connection, open_source(source_path) as source:
+        # Each table's commit need not wait for its WAL flush: a server crash may lose the
+        # last tables' commits, and with them their ``tables_done`` rows (same transaction),
+        # so the resumed run loads those tables again: the same end state, sooner.
+        connection.execute("SET synchronous_commit = off")
+        connection.commit()
         shape = check_source(source, allow_missing)
         with _locked(connection):
-            _preflight(connection, source)
+            restored = _put_back_leftovers(connection)
+            try:
+                _preflight(connection, source)
+            except ImportRefused as exc:
+                if restored:
+                    raise ImportRefused(
+                        f"{exc} (first, the {restored} an interrupted import had set aside "
+                        "were put back)"
+                    ) from None
+                raise
             connection.execute(SCHEMA_DDL)
+            connection.execute(deferral.DEFERRED_DDL)
             dead = _mark_dead_runs(connection)
             for run_id in dead:
                 log.info("run %d was left running by a process that ended: interrupted", run_id)
@@ -338,24 +427,62 @@ def _run(
                 ).fetchall()
             }
             results: dict[str, TableResult] = {}
+            groups: list[tuple[str, int, list[TableLoader]]] = []
             for table in table_order():
                 if table in done and not dry_run:
                     results[table] = replace(done[table], resumed=True)
                     log.info("%s: already loaded by an earlier run", table)
                     continue
-                try:
-                    result = _load_table(
-                        connection, source, mapping[table], labels, progress_factory
+                total = source.count(table) if table in source.tables() else 0
+                if total == 0:  # recorded as done, like a table with rows
+                    results[table] = empty_result(table)
+                    _record(connection, source.sha256, results[table])
+                    continue
+                groups.append(
+                    (
+                        table,
+                        total,
+                        _loaders(
+                            connection, source, mapping[table], labels, total, progress_factory
+                        ),
                     )
-                except sqlite3.Error as exc:
-                    raise SourceError(
-                        f"{source_path}: reading table {table}: {sqlite_message(exc)}"
-                    ) from None
-                _fill_target_only(connection, table)
-                _record(connection, source.sha256, result)
-                if not dry_run:
-                    connection.commit()
-                results[table] = result
+                )
+            loaders = [loader for _table, _total, group in groups for loader in group]
+            # Load into bare tables: secondary indexes and foreign keys of the tables to
+            # load are set aside now (their loaders have read them) and put back at the end,
+            # in transactions of their own (DDL after reads in one transaction is what Citus
+            # refuses on distributed tables).
+            if not dry_run:
+                connection.commit()
+            deferral.set_aside(
+                connection, [loader.target.name for loader in loaders], run_id, commit=not dry_run
+            )
+            with converting_ahead(loaders) as ahead:
+                for table, total, group in groups:
+                    parts: list[TableResult] = []
+                    try:
+                        for loader in group:
+                            ahead.ready(loader)
+                            parts.append(loader.load())
+                    except ConversionFailed as exc:
+                        if isinstance(exc.error, sqlite3.Error):
+                            raise SourceError(
+                                f"{source_path}: reading table {exc.table}: "
+                                f"{sqlite_message(exc.error)}"
+                            ) from None
+                        raise exc.error from None
+                    except sqlite3.Error as exc:
+                        raise SourceError(
+                            f"{source_path}: reading table {table}: {sqlite_message(exc)}"
+                        ) from None
+                    result = _loaded(table, total, group, parts)
+                    _fill_target_only(connection, table)
+                    _record(connection, source.sha256, result)
+                    if not dry_run:
+                        connection.commit()
+                    results[table] = result
+            deferral.put_back(connection, commit=not dry_run)
+            results = {table: results[table] for table in table_order() if table in results}
             checks = verify(connection, source.sha256, results)
             summary = quarantine_summary(connection, source.sha256)
             elapsed = time.perf_counter() - started
@@ -378,6 +505,7 @@ def _run(
                 "id": run_id,
                 "resumes": resumes if not dry_run else None,
                 "marked_interrupted": dead,
+                "put_back_first": restored,
             }
             connection.execute(
                 "UPDATE d1import.runs SET finished_at = now(), status = 'completed', "

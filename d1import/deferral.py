@@ -1,0 +1,228 @@
+"""Loading into bare tables, as ``pg_restore`` does: the secondary indexes and the foreign keys
+of the tables the import writes are set aside while it loads, then built again (indexes with
+the server's parallel maintenance workers) and added back validated. What is put back is
+exactly what the catalog held: each definition is read from the live catalog
+(``pg_get_indexdef``, ``pg_get_constraintdef``, the object's comment) and written down in
+``d1import.deferred`` in the same transaction that drops the object, so nothing depends on a
+list kept here, and revisions that add or change indexes and keys are followed as they land.
+
+What stays while loading, because the load's set-based checks read it:
+- every primary key and every unique index (constraint or not): rows are matched to rows
+  already in the table by them (``rules.take_out_present``, ``rules.duplicates_of_existing``)
+  and they keep the table's uniqueness enforced throughout;
+- CHECKs, NOT NULL, triggers: cheap per row, and the rules quarantine what they would refuse.
+
+Why the foreign keys can be off: ``rules.orphans`` quarantines every staged row whose
+reference finds no parent *in the parent table as it is* (seeded reference rows included),
+for every foreign key the catalog held before the load (the loader reads its targets before
+anything is set aside), tables load parents first, and nothing deletes from a loaded table.
+Adding the keys back validated re-checks that reasoning over every row: a key whose rows do
+not hold is added ``NOT VALID`` (so it guards new rows) and the run fails naming it.
+
+Crash safety: ``set_aside`` and every ``put_back`` step commit together with their rows in
+``d1import.deferred``, so the catalog plus that table always describe the schema at head. A
+run that fails puts everything back before the tool exits; a run killed outright (or one that
+cannot reach the server any more) leaves the rows, and the next run (any next run, also one
+that is refused) puts them back before anything else, and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import errors, sql
+
+log = logging.getLogger("d1import")
+
+DEFERRED_DDL = """
+CREATE TABLE IF NOT EXISTS d1import.deferred (
+    position bigserial PRIMARY KEY,
+    kind text NOT NULL CONSTRAINT deferred_kind_check CHECK (kind IN ('index', 'foreign_key')),
+    table_name text NOT NULL,
+    name text NOT NULL,
+    definition text NOT NULL,
+    comment text,
+    run_id bigint,
+    UNIQUE (kind, table_name, name)
+);
+"""
+
+# The indexes to set aside: not unique, not behind a constraint (an exclusion constraint's).
+INDEXES = """
+SELECT t.relname, ic.relname, pg_get_indexdef(i.indexrelid),
+       obj_description(i.indexrelid, 'pg_class')
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class t ON t.oid = i.indrelid
+WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY(%s)
+  AND NOT i.indisunique AND NOT i.indisprimary AND NOT i.indisexclusion
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid
+                  AND c.conrelid = i.indrelid)
+ORDER BY t.relname, ic.relname
+"""
+
+FOREIGN_KEYS = """
+SELECT t.relname, c.conname, pg_get_constraintdef(c.oid), obj_description(c.oid, 'pg_constraint')
+FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY(%s) AND c.contype = 'f'
+  AND c.conislocal
+ORDER BY t.relname, c.conname
+"""
+
+# Index builds use the server's parallel maintenance workers (its own
+# max_parallel_maintenance_workers, 2 by default); they share maintenance_work_mem (each
+# needs 32 MB of it), which is raised for the import's session to at least this, never
+# lowered.
+BUILD_MEMORY_KB = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Deferred:
+    kind: str  # "index" or "foreign_key"
+    table: str
+    name: str
+    definition: str
+    comment: str | None
+
+    def drop(self) -> sql.Composed:
+        if self.kind == "index":
+            return sql.SQL("DROP INDEX public.{}").format(sql.Identifier(self.name))
+        return sql.SQL("ALTER TABLE public.{} DROP CONSTRAINT {}").format(
+            sql.Identifier(self.table), sql.Identifier(self.name)
+        )
+
+    def create(self, *, not_valid: bool = False) -> sql.Composed:
+        if self.kind == "index":
+            return sql.SQL("{}").format(sql.SQL(self.definition))
+        return sql.SQL("ALTER TABLE public.{} ADD CONSTRAINT {} {}{}").format(
+            sql.Identifier(self.table),
+            sql.Identifier(self.name),
+            sql.SQL(self.definition),
+            sql.SQL(" NOT VALID" if not_valid and "NOT VALID" not in self.definition else ""),
+        )
+
+    def comment_on(self) -> sql.Composed | None:
+        if self.comment is None:
+            return None
+        if self.kind == "index":
+            return sql.SQL("COMMENT ON INDEX public.{} IS {}").format(
+                sql.Identifier(self.name), sql.Literal(self.comment)
+            )
+        return sql.SQL("COMMENT ON CONSTRAINT {} ON public.{} IS {}").format(
+            sql.Identifier(self.name), sql.Identifier(self.table), sql.Literal(self.comment)
+        )
+
+    def describe(self) -> str:
+        what = "index" if self.kind == "index" else "foreign key"
+        return f"{what} {self.name} on {self.table}"
+
+
+class ConstraintsDoNotHold(RuntimeError):
+    """Foreign keys whose rows do not hold after the load (added back NOT VALID)."""
+
+
+def deferrable(connection: psycopg.Connection, tables: list[str]) -> list[Deferred]:
+    """What the catalog holds now that the load sets aside on ``tables``."""
+    found = [Deferred("index", *row) for row in connection.execute(INDEXES, (tables,)).fetchall()]
+    found += [
+        Deferred("foreign_key", *row)
+        for row in connection.execute(FOREIGN_KEYS, (tables,)).fetchall()
+    ]
+    return found
+
+
+def pending(connection: psycopg.Connection) -> list[Deferred]:
+    """What an earlier step set aside and has not put back yet (indexes first)."""
+    exists = connection.execute("SELECT to_regclass('d1import.deferred') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return []
+    rows = connection.execute(
+        "SELECT kind, table_name, name, definition, comment FROM d1import.deferred "
+        "ORDER BY kind = 'foreign_key', position"
+    ).fetchall()
+    return [Deferred(*row) for row in rows]
+
+
+def set_aside(
+    connection: psycopg.Connection, tables: list[str], run_id: int | None, *, commit: bool
+) -> list[Deferred]:
+    """Drops the secondary indexes and foreign keys of ``tables``, writing each definition
+    down in the same transaction (committed when ``commit``)."""
+    found = deferrable(connection, tables)
+    with connection.cursor() as cursor:
+        # Foreign keys first: dropping an index never depends on them, but keep the order
+        # the reverse of ``put_back``'s.
+        for item in sorted(found, key=lambda d: d.kind != "foreign_key"):
+            cursor.execute(
+                "INSERT INTO d1import.deferred (kind, table_name, name, definition, comment, "
+                "run_id) VALUES (%s, %s, %s, %s, %s, %s)",
+                (item.kind, item.table, item.name, item.definition, item.comment, run_id),
+            )
+            cursor.execute(item.drop())
+    if commit:
+        connection.commit()
+    if found:
+        log.info(
+            "loading into bare tables: %d indexes and %d foreign keys set aside until the end",
+            sum(d.kind == "index" for d in found),
+            sum(d.kind == "foreign_key" for d in found),
+        )
+    return found
+
+
+def put_back(connection: psycopg.Connection, *, commit: bool) -> list[Deferred]:
+    """Builds every set-aside index and adds back every foreign key, validated, each in its
+    own transaction with the removal of its row (when ``commit``). A foreign key whose rows
+    do not hold is added ``NOT VALID`` and ``ConstraintsDoNotHold`` names it at the end."""
+    items = pending(connection)
+    if not items:
+        return []
+    started = time.perf_counter()
+    broken: list[str] = []
+    connection.execute(
+        "SELECT set_config('maintenance_work_mem', greatest(setting::bigint, %s)::text || 'kB', "
+        "false) FROM pg_settings WHERE name = 'maintenance_work_mem'",
+        (BUILD_MEMORY_KB,),
+    )
+    if commit:
+        connection.commit()  # each object below then commits on its own
+    for item in items:
+        # One transaction per object (a savepoint inside a dry run's): the object comes back
+        # and its row goes together.
+        with connection.transaction(), connection.cursor() as cursor:
+            try:
+                with connection.transaction():
+                    cursor.execute(item.create())
+            except errors.ForeignKeyViolation as exc:
+                broken.append(f"{item.describe()}: {exc.diag.message_primary}")
+                cursor.execute(item.create(not_valid=True))
+            comment = item.comment_on()
+            if comment is not None:
+                cursor.execute(comment)
+            cursor.execute(
+                "DELETE FROM d1import.deferred WHERE kind = %s AND table_name = %s AND name = %s",
+                (item.kind, item.table, item.name),
+            )
+    connection.execute("RESET maintenance_work_mem")
+    if commit:
+        connection.commit()
+    log.info(
+        "built %d indexes and validated %d foreign keys in %.2fs",
+        sum(d.kind == "index" for d in items),
+        sum(d.kind == "foreign_key" for d in items),
+        time.perf_counter() - started,
+    )
+    if broken:
+        raise ConstraintsDoNotHold(
+            "foreign keys added back NOT VALID because loaded rows break them: " + "; ".join(broken)
+        )
+    return items
+
+
+def summary(items: list[Deferred]) -> str:
+    indexes = sum(d.kind == "index" for d in items)
+    keys = len(items) - indexes
+    return f"{indexes} indexes and {keys} foreign keys"
