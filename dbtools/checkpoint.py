@@ -100,6 +100,12 @@ LATER: dict[str, Created] = {
     "0024": _c(  # no minting: game actions only
         "", "pause_focus_session resume_focus_session abandon_focus_session advance_quest", ""
     ),
+    # tenant keys (issue #16): user_id on the children, user_emails, quest_templates
+    "0025": _c("user_emails quest_templates", "fill_user_id_from_parent", ""),
+    "0026": _c("", "", ""),  # backfill in batches; global quests to quest_templates
+    "0027": _c("", "", ""),  # CHECK (user_id IS NOT NULL) NOT VALID
+    "0028": _c("", "", ""),  # validate, SET NOT NULL
+    "0029": _c("", "", ""),  # the children's user_id indexes, CONCURRENTLY
 }
 
 # The document's summary table, as it states it: (tables, functions, views) per revision.

@@ -108,6 +108,10 @@ DESIGN: Design = {
     "verification_tokens": by_key(
         "identifier", "the e-mail sign-in link is checked by (identifier, token)"
     ),
+    "user_emails": by_key(
+        "email_lower",
+        "sign-up and sign-in look the e-mail up; it must stay unique across the cluster",
+    ),
     "roles": reference(_CATALOGUE),
     "entitlements": reference(_CATALOGUE),
     "role_entitlements": reference(_CATALOGUE),
@@ -134,7 +138,10 @@ DESIGN: Design = {
     # --- quests -------------------------------------------------------------------------
     "universal_quests": reference(_CATALOGUE),
     "user_quest_progress": by_user("per-user progress"),
-    "quests": by_user("a user's own quests (global rows move to universal_quests)"),
+    "quests": by_user("a user's own quests (the global rows moved to quest_templates)"),
+    "quest_templates": reference(
+        "the global quests (starter quests), read by every user, written by operators"
+    ),
     # --- planning -----------------------------------------------------------------------
     "calendar_events": by_user("a user's calendar"),
     "daily_plans": by_user("a user's plans"),

@@ -31,6 +31,7 @@ from models import (
     security_sql,  # noqa: F401
     settings,  # noqa: F401
     system,  # noqa: F401
+    tenancy_sql,  # noqa: F401
 )
 from models.base import Base, ViewBase, metadata
 from models.sql import attach_updated_at_triggers

@@ -99,6 +99,19 @@ class Session(Base):
     user: Mapped[User] = relationship(back_populates="sessions")
 
 
+class UserEmail(Base):
+    """The cluster-wide unique e-mail (revision 0025): one row per user, keyed by
+    ``lower(email)``. On Citus it is distributed by ``email_lower`` (``users`` by ``id`` cannot
+    keep a unique key on the e-mail), so it has no foreign key to ``users``: ``delete_user``
+    deletes it. Written by the service only (sign-up, e-mail change); the app reads its own."""
+
+    __tablename__ = "user_emails"
+    __table_args__ = (CheckConstraint("email_lower = lower(email_lower)", name="lowercase"),)
+
+    email_lower: Mapped[str] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
+
+
 class VerificationToken(Base):
     """Email sign-in / verification tokens: only the SHA-256 of the token is stored, and only
     the service role may read or write them (revision 0021)."""

@@ -83,6 +83,7 @@ class WorkoutSection(Base):
     __tablename__ = "workout_sections"
 
     id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
     workout_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workouts.id", ondelete="CASCADE"), index=True
     )
@@ -99,6 +100,7 @@ class WorkoutExercise(Base):
     )
 
     id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
     workout_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workouts.id", ondelete="CASCADE"), index=True
     )
@@ -153,6 +155,7 @@ class ExerciseSet(Base):
     )
 
     id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workout_sessions.id", ondelete="CASCADE"), index=True
     )
@@ -222,6 +225,7 @@ class ProgramWeek(Base):
     __table_args__ = (CheckConstraint("week_number >= 1", name="week_number_positive"),)
 
     id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
     program_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("training_programs.id", ondelete="CASCADE"), index=True
     )
@@ -239,6 +243,7 @@ class ProgramWorkout(Base):
     )
 
     id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
     program_week_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("program_weeks.id", ondelete="CASCADE"), index=True
     )

@@ -42,6 +42,7 @@ class GoalMilestone(Base):
     __tablename__ = "goal_milestones"
 
     id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
     goal_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("goals.id", ondelete="CASCADE"), index=True
     )

@@ -161,6 +161,7 @@ class Flashcard(Base):
     )
 
     id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
     deck_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("flashcard_decks.id", ondelete="CASCADE"), index=True
     )

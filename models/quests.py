@@ -1,5 +1,6 @@
 """Quests (revision 0005): the shared universal quests with each user's progress on them,
-and the per-user (or catalogue, ``is_universal``) quests of D1's ``quests`` table."""
+the per-user quests of D1's ``quests`` table, and (revision 0025) ``quest_templates``, the
+global quests that had no user (a reference table on Citus, read-only for the app)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from models.base import (
     Base,
     CreatedAt,
     FalseByDefault,
+    OwnerId,
     TrueByDefault,
     UpdatedAt,
     UUIDPk,
@@ -88,9 +90,7 @@ class Quest(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[OwnerId]
     title: Mapped[str]
     description: Mapped[str | None]
     category: Mapped[str]
@@ -111,4 +111,32 @@ class Quest(Base):
     repeat_frequency: Mapped[str | None]
     last_completed_date: Mapped[date | None]
     streak_count: Mapped[ZeroByDefault]
+    created_at: Mapped[CreatedAt]
+
+
+class QuestTemplate(Base):
+    """A global quest (revision 0025): the columns of ``quests`` without the per-user state.
+    The rows of ``quests`` without a user moved here (revision 0026); the starter quests are
+    seeded here."""
+
+    __tablename__ = "quest_templates"
+    __table_args__ = (
+        CheckConstraint("xp_reward >= 0", name="xp_reward_non_negative"),
+        CheckConstraint("coin_reward >= 0", name="coin_reward_non_negative"),
+    )
+
+    id: Mapped[UUIDPk]
+    title: Mapped[str]
+    description: Mapped[str | None]
+    category: Mapped[str]
+    difficulty: Mapped[QuestDifficulty] = mapped_column(
+        QUEST_DIFFICULTY, server_default=QuestDifficulty.STARTER.value
+    )
+    xp_reward: Mapped[int] = mapped_column(server_default=text("10"))
+    coin_reward: Mapped[int] = mapped_column(server_default=text("5"))
+    is_universal: Mapped[FalseByDefault]
+    is_active: Mapped[TrueByDefault]
+    expires_at: Mapped[datetime | None]
+    is_repeatable: Mapped[FalseByDefault]
+    repeat_frequency: Mapped[str | None]
     created_at: Mapped[CreatedAt]

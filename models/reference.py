@@ -56,6 +56,7 @@ class TrackAnalysisCache(Base):
     )
 
     id: Mapped[UUIDPk]
+    user_id: Mapped[OwnerId]
     track_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reference_tracks.id", ondelete="CASCADE"), unique=True
     )

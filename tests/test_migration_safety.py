@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 
 from dbtools.alembic_config import alembic_config
@@ -27,23 +27,64 @@ UNLINKED_BY_0008 = frozenset({("calendar_events", "workout_id"), ("calendar_even
 HASHED_BY_0021 = frozenset(
     {("verification_tokens", "token"), ("verification_tokens", "token_hash")}
 )
-CHANGED_ON_PURPOSE = UNLINKED_BY_0008 | HASHED_BY_0021
+# 0025 gives the eight children a user_id (derived from the parent); its downgrade drops it.
+ADDED_BY_0025 = frozenset(
+    (table, "user_id")
+    for table in (
+        "goal_milestones",
+        "workout_sections",
+        "workout_exercises",
+        "exercise_sets",
+        "program_weeks",
+        "program_workouts",
+        "flashcards",
+        "track_analysis_cache",
+    )
+)
+CHANGED_ON_PURPOSE = UNLINKED_BY_0008 | HASHED_BY_0021 | ADDED_BY_0025
+# 0026 moves the global quests (quests without a user) to quest_templates, its downgrade moves
+# them back: quests is compared by its users' rows, the global quests wherever they are.
+USERS_QUESTS = {"quests": "user_id IS NOT NULL"}
+TEMPLATE_COLUMNS = (
+    "id, title, description, category, difficulty, xp_reward, coin_reward, is_universal, "
+    "is_active, expires_at, is_repeatable, repeat_frequency, created_at"
+)
+
+
+def checksums(connection: Connection) -> dict[str, str]:
+    sums = table_checksums(
+        connection, CHANGED_ON_PURPOSE, USERS_QUESTS, frozenset({"quest_templates"})
+    )
+    templates = connection.execute(text("SELECT to_regclass('quest_templates')")).scalar()
+    if connection.execute(text("SELECT to_regclass('quests')")).scalar() is None:
+        return sums
+    union = f"SELECT {TEMPLATE_COLUMNS} FROM quests WHERE user_id IS NULL"
+    if templates is not None:
+        union += f" UNION ALL SELECT {TEMPLATE_COLUMNS} FROM quest_templates"
+    sums["global quests"] = connection.execute(
+        text(
+            "SELECT count(*) || ':' || md5(COALESCE(string_agg(x::text, '|' ORDER BY x::text), "
+            f"'')) FROM ({union}) x"
+        )
+    ).scalar_one()
+    return sums
 
 
 def test_rows_survive_every_revision_going_down_and_up(head_db: URL, head_engine: Engine) -> None:
     with head_engine.begin() as connection:
         counts = fill_every_table(connection)
-        at_head = table_checksums(connection, CHANGED_ON_PURPOSE)
-    assert len(counts) == 72
+        at_head = checksums(connection)
+    assert len(counts) == 74
+    assert at_head["global quests"].startswith("1:"), "a global quest to move down and up"
     for revision in reversed(revisions_in_order()[1:]):
         run_alembic(head_db, "downgrade", "-1")
         with head_engine.connect() as connection:
-            after_down = table_checksums(connection, CHANGED_ON_PURPOSE)
+            after_down = checksums(connection)
         assert after_down, revision
         assert after_down == {t: at_head[t] for t in after_down}, f"{revision} down lost rows"
         run_alembic(head_db, "upgrade", "+1")
         with head_engine.connect() as connection:
-            after_up = table_checksums(connection, CHANGED_ON_PURPOSE)
+            after_up = checksums(connection)
         assert {t: after_up[t] for t in after_down} == after_down, f"{revision} up lost rows"
         run_alembic(head_db, "downgrade", "-1")
         if revision == "0008":

@@ -33,7 +33,8 @@ MONEY = {
 # What ignition_app may read but not write (money and progress move through functions; roles
 # are granted by the service).
 PROGRESS = {"focus_pause_state", "focus_sessions", "habit_logs", "user_achievements", "user_skills"}
-READ_ONLY_FOR_APP = MONEY | PROGRESS | {"user_roles"}
+# user_emails: sign-up and e-mail changes are service work (revision 0025).
+READ_ONLY_FOR_APP = MONEY | PROGRESS | {"user_roles", "user_emails"}
 # What ignition_app may only add to, and what it may read and delete but not add or change
 # (revision 0021).
 INSERT_ONLY_FOR_APP = {"audit_log"}

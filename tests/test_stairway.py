@@ -49,7 +49,7 @@ def test_manifest_covers_every_table_once() -> None:
     tables = [t for created in MANIFEST.values() for t in created.tables]
     assert len(tables) == len(set(tables))
     assert set(tables) == set(models.Base.metadata.tables)
-    assert len(tables) == 72
+    assert len(tables) == 74
 
 
 def test_checkpoint_data_matches_the_document() -> None:
