@@ -130,7 +130,11 @@ def _import(argv: list[str]) -> int:
         f"{document['rows_per_second']} rows/s\n"
     )
     checks = document["checks"]
-    if not run.conserved or not all(c["match"] for c in checks["checksums"].values()):
+    if (
+        not run.conserved
+        or not all(c["match"] for c in checks["checksums"].values())
+        or not all(c["match"] for c in checks.get("target_only", {}).values())
+    ):
         sys.stderr.write("error: verification failed: see the report\n")
         return 1
     return 0

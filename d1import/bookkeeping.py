@@ -5,7 +5,8 @@
   ``completed``, ``failed`` with the error, ``interrupted``), counts, the report. A run found
   ``running`` by the next run, which holds the import lock, died with its process: it is
   marked ``interrupted``.
-- ``tables_done``: per source and table, what was loaded; a table listed here is skipped when
+- ``tables_done``: per source and table, what was loaded (``landed_in``: the loaded rows per
+  target table, for a D1 table whose rows land in two); a table listed here is skipped when
   an interrupted run is resumed (each table loads in one transaction with its row here).
 - ``id_map``: every row whose id changed (non-UUID or upper-case D1 ids).
 - ``quarantine``: every source row not loaded, one record each, keyed by its SQLite rowid
@@ -50,6 +51,7 @@ CREATE TABLE IF NOT EXISTS d1import.tables_done (
     finished_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (source_sha256, source_table)
 );
+ALTER TABLE d1import.tables_done ADD COLUMN IF NOT EXISTS landed_in jsonb;
 CREATE TABLE IF NOT EXISTS d1import.id_map (
     source_table text NOT NULL,
     legacy_id text NOT NULL,

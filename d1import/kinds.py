@@ -23,7 +23,12 @@ KINDS: dict[str, str] = {
     "differs_from_existing": "same id as a row already in the database (seeded), other values",
     "orphan": "references a row that is not in the source",
     "depends_on_quarantined": "references a row that was quarantined",
+    "other_users_parent": "references a row of another user (its user_id must be the parent's)",
     "rejected_by_server": "PostgreSQL refused the converted value",
+    "state_without_owner": (
+        "a row without a user goes to a catalogue table (a global quest to quest_templates), "
+        "which has no column for the per-user state it holds"
+    ),
 }
 
 

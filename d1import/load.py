@@ -8,14 +8,18 @@ The steps, in order, for a table T:
    batch the server refuses is bisected down to the rows it refuses, which are quarantined
    with the server's message (``rejected_by_server``), and the load goes on;
 2. columns D1 did not have get their defaults (the stage declares them, the COPY fills
-   them), adjusted where a rule needs it (``rules.STAGE_ADJUSTMENTS``);
-3. quarantine rows with NULL in a NOT NULL column, rows breaking a CHECK of T;
+   them), adjusted where a rule needs it (``rules.STAGE_ADJUSTMENTS``); columns the map
+   derives (a child's ``user_id``) are set from the parent rows already loaded
+   (``rules.derive``);
+3. quarantine rows with NULL in a NOT NULL column, rows breaking a CHECK of T (a derived
+   column left NULL means a missing parent: step 6 says so, naming the parent);
 4. rows whose primary key is already in T (the seeds, under the same derived id): the same
    values count as loaded; other values are quarantined as a difference for the operator;
 5. quarantine the later of two rows that would collide on a unique index of T (or with a row
-   already in T), naming the row it collides with;
+   already in T), naming the row it collides with; the keys T declares without an index of
+   its own (``rules.DECLARED_KEYS``: users' e-mail, held by ``user_emails``) first;
 6. quarantine rows whose foreign key finds no parent (SQLite did not enforce them), naming
-   the parent when it was quarantined;
+   the parent when it was quarantined (a derived column's parent reference counts as one);
 7. write up the quarantine, insert the rest; record the ids that changed and checksums of
    what was converted and of what landed.
 """
@@ -34,11 +38,21 @@ from psycopg import sql
 from d1import.bookkeeping import SECRET_COLUMNS
 from d1import.catalog import TargetTable, read_target
 from d1import.convert import ConversionError, Converter, converter_for
+from d1import.elsewhere import Part
 from d1import.errors import scrub
 from d1import.mapping import TableMap
 from d1import.quarantine_writeup import legacy_id, write_up
 from d1import.results import TableResult
-from d1import.rules import PENDING, PENDING_COLUMNS, STAGE, STAGE_ADJUSTMENTS, Rules
+from d1import.rules import (
+    DECLARED_KEYS,
+    PENDING,
+    PENDING_COLUMNS,
+    STAGE,
+    STAGE_ADJUSTMENTS,
+    Rules,
+    derive,
+    derived_references,
+)
 from d1import.source import Source
 
 BATCH = 5000
@@ -56,7 +70,9 @@ class ColumnPlan:
 
 
 class TableLoader:
-    """Loads one table in the caller's transaction (``connection`` must not autocommit)."""
+    """Loads one table in the caller's transaction (``connection`` must not autocommit).
+    ``part``: the rows of a D1 table that land in another table (``d1import.elsewhere``);
+    ``table_map.table`` is then that table, and only the rows the part takes are read."""
 
     def __init__(
         self,
@@ -68,11 +84,14 @@ class TableLoader:
         sha256: str,
         source_rows: int,
         progress: Callable[[int], None] = lambda _: None,
+        part: Part | None = None,
     ) -> None:
         self.connection = connection
         self.source = source
         self.map = table_map
-        self.d1_table = table_map.table
+        self.part = part
+        self.taken = 0
+        self.d1_table = part.d1_table if part is not None else table_map.table
         self.d1_pk = d1_pk
         self.sha256 = sha256
         self.source_rows = source_rows
@@ -84,7 +103,7 @@ class TableLoader:
                 entry.column,
                 converter_for(
                     entry.conversion,
-                    table=table_map.table,
+                    table=self.d1_table,
                     enum_labels=enum_labels.get(entry.conversion.partition(":")[2], ()),
                 ),
             )
@@ -93,7 +112,11 @@ class TableLoader:
         ]
         self.secrets = SECRET_COLUMNS.get(self.d1_table, set())
         self.rules = Rules(
-            self.target, self.d1_table, {c.target: c.source for c in self.columns}, sha256
+            self.target,
+            self.d1_table,
+            {c.target: c.source for c in self.columns},
+            sha256,
+            derived=frozenset(table_map.derived),
         )
 
     def _execute(
@@ -141,6 +164,9 @@ class TableLoader:
         """The row's stage values, or why it is quarantined."""
         legacy = legacy_id(self.d1_table, self.d1_pk, row)
         values: list[Any] = [row["__rowid"], legacy]
+        refusal = self.part.refusal(row) if self.part is not None else None
+        if refusal is not None:
+            return None, (row["__rowid"], legacy, *refusal, self._new_id(row))
         for column in self.columns:
             try:
                 values.append(column.convert(row.get(column.source)))
@@ -157,6 +183,9 @@ class TableLoader:
         rejected: list[PendingRow] = []
         for row in self.source.rows(self.d1_table):
             self.progress(1)
+            if self.part is not None and not self.part.takes(row):
+                continue
+            self.taken += 1
             converted, refused = self._converted(row)
             if converted is not None:
                 batch.append(converted)
@@ -234,19 +263,24 @@ class TableLoader:
         adjustment = STAGE_ADJUSTMENTS.get(self.target.name)
         if adjustment:
             self._execute(adjustment)
+        for column, derived in self.map.derived.items():
+            self._execute(derive(column, derived))
         rules = self.rules
         for statement in (rules.not_null_and_checks(), rules.differing_from_existing()):
             if statement is not None:
                 self._execute(statement)
         present = self._execute(rules.take_out_present()).rowcount
+        for key in DECLARED_KEYS.get(self.target.name, ()):
+            self._execute(rules.duplicates_in_source(key.index, key.detail))
+            if key.lookup_present(self.connection):
+                self._execute(rules.duplicates_of_lookup(key))
         for index in self.target.unique_indexes:
             self._execute(rules.duplicates_in_source(index))
             self._execute(rules.duplicates_of_existing(index))
-        self_referencing = any(fk.parent == self.target.name for fk in self.target.foreign_keys)
+        foreign_keys = derived_references(self.target, self.map.derived)
+        self_referencing = any(fk.parent == self.target.name for fk in foreign_keys)
         while True:  # a quarantined row can orphan its children in the same table
-            removed = sum(
-                self._execute(rules.orphans(fk)).rowcount for fk in self.target.foreign_keys
-            )
+            removed = sum(self._execute(rules.orphans(fk)).rowcount for fk in foreign_keys)
             if removed == 0 or not self_referencing:
                 return present
 
@@ -297,7 +331,7 @@ class TableLoader:
         )
         result = TableResult(
             table=self.d1_table,
-            source_rows=self.source_rows,
+            source_rows=self.taken if self.part is not None else self.source_rows,
             loaded_rows=inserted + present,
             already_present_rows=present,
             quarantined_rows=quarantined,

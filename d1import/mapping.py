@@ -6,13 +6,23 @@ is its snake_case with a ``_json`` suffix dropped, and the conversion follows fr
 the Postgres column the models declare (a foreign key to another table's id is rewritten
 through that table's id map, and so on). ``RENAMED`` and ``CONVERSIONS`` hold the exceptions,
 each with its reason. ``python -m d1import mapping --json`` prints the resolved map.
+
+Two things the map also says, beyond D1's columns:
+
+- ``derived``: target columns D1 had nothing for that the import fills from rows it already
+  loaded (``DERIVED_FROM_PARENT``: the ``user_id`` of the eight child tables, the tenant key
+  of docs/distribution.md, copied from the parent row; never read from D1, never left to a
+  trigger).
+- ``rows_elsewhere``: D1 rows that land in another table (``ROWS_ELSEWHERE``: a quest without
+  a user is a catalogue template, ``quest_templates``), with the D1 columns that table does
+  not keep; conservation still counts them against their D1 table.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,9 +44,36 @@ class ColumnMap:
 
 
 @dataclass(frozen=True)
+class DerivedColumn:
+    """A target column D1 had nothing for, filled from ``parent.column`` through ``via``."""
+
+    parent: str
+    via: str
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RowsElsewhere:
+    """The D1 rows whose ``route_by`` column converts to NULL land in ``table``. The D1
+    columns in ``not_kept`` have no column there; such a row must hold their default (given
+    here), else it is quarantined (nothing it says is dropped unseen)."""
+
+    table: str
+    route_by: str
+    reason: str
+    not_kept: dict[str, Any]
+    """D1 column -> the value the row must hold there (the quests column's default)."""
+    not_kept_reason: str
+
+
+@dataclass(frozen=True)
 class TableMap:
     table: str
     columns: dict[str, ColumnMap]
+    derived: dict[str, DerivedColumn] = field(default_factory=dict)
+    """Target column -> where the import takes its value (added where D1 had nothing)."""
+    rows_elsewhere: RowsElsewhere | None = None
 
 
 # D1 column -> (Postgres column, reason), where the name changes beyond snake_case.
@@ -62,6 +99,53 @@ CONVERSIONS: dict[tuple[str, str], str] = {
     ("points_ledger", "event_id"): "uuid_loose",
 }
 
+
+# Child table -> (its reference to the parent, the parent): the tenant key ``user_id`` D1 did
+# not have (the child reached its user only through the parent), copied from the parent row.
+DERIVED_FROM_PARENT: dict[str, tuple[str, str]] = {
+    "goal_milestones": ("goal_id", "goals"),
+    "workout_sections": ("workout_id", "workouts"),
+    "workout_exercises": ("workout_id", "workouts"),
+    "exercise_sets": ("session_id", "workout_sessions"),
+    "program_weeks": ("program_id", "training_programs"),
+    "program_workouts": ("program_week_id", "program_weeks"),
+    "flashcards": ("deck_id", "flashcard_decks"),
+    "track_analysis_cache": ("track_id", "reference_tracks"),
+}
+TENANT_KEY = "user_id"
+DERIVED_REASON = (
+    "added where D1 had nothing: the tenant key (docs/distribution.md, child tables gain "
+    "user_id); D1 reached the user only through {parent}, so the import copies the loaded "
+    "{parent} row's user_id (a row whose parent is not loaded is quarantined with the parent's "
+    "reason)"
+)
+
+# D1 quests without a user are global quests: a catalogue, which the tenant-key schema keeps
+# in the reference table quest_templates (quests.user_id is NOT NULL there).
+ROWS_ELSEWHERE: dict[str, RowsElsewhere] = {
+    "quests": RowsElsewhere(
+        table="quest_templates",
+        route_by="user_id",
+        reason=(
+            "a quest without a user is a global (catalogue) quest: it lands in the reference "
+            "table quest_templates, not in quests (docs/distribution.md, the quest_templates "
+            "decision); its id stays the one derived from D1's quests"
+        ),
+        not_kept={
+            "user_id": None,
+            "status": "available",
+            "accepted_at": None,
+            "completed_at": None,
+            "last_completed_date": None,
+            "streak_count": 0,
+        },
+        not_kept_reason=(
+            "per-user state of a quest: a template (no user) has none, so quest_templates has "
+            "no such column; a user-less D1 quest holding anything but the default here is "
+            "quarantined"
+        ),
+    ),
+}
 
 # By the Postgres column's type, most specific first (BIGINT is an INTEGER to SQLAlchemy).
 CONVERSION_BY_TYPE: tuple[tuple[type[Any], str], ...] = (
@@ -129,8 +213,56 @@ def build_mapping() -> dict[str, TableMap]:
                 raise KeyError(f"D1 column {name}.{d1_name} has no Postgres column {pg_name}")
             conversion = CONVERSIONS.get((name, d1_name)) or conversion_for(target.c[pg_name])
             columns[d1_name] = ColumnMap(pg_name, conversion, reason)
-        mapping[name] = TableMap(name, columns)
+        mapping[name] = TableMap(
+            name, columns, _derived(name, columns), _rows_elsewhere(name, columns)
+        )
     return mapping
+
+
+def _derived(name: str, columns: dict[str, ColumnMap]) -> dict[str, DerivedColumn]:
+    """The tenant key of a child table, when the models have it and D1 does not fill it."""
+    tables = models.Base.metadata.tables
+    if name not in DERIVED_FROM_PARENT or TENANT_KEY not in tables[name].c:
+        return {}
+    if any(c.column == TENANT_KEY for c in columns.values()):
+        return {}
+    via, parent = DERIVED_FROM_PARENT[name]
+    return {
+        TENANT_KEY: DerivedColumn(parent, via, TENANT_KEY, DERIVED_REASON.format(parent=parent))
+    }
+
+
+def _rows_elsewhere(name: str, columns: dict[str, ColumnMap]) -> RowsElsewhere | None:
+    """Where some rows of a D1 table go instead, when the models have that table; every
+    other D1 column must land in a column of the same name there."""
+    elsewhere = ROWS_ELSEWHERE.get(name)
+    tables = models.Base.metadata.tables
+    if elsewhere is None or elsewhere.table not in tables:
+        return None
+    other = tables[elsewhere.table]
+    for d1_name, column in columns.items():
+        if d1_name not in elsewhere.not_kept and (column.column or "") not in other.c:
+            raise KeyError(
+                f"D1 column {name}.{d1_name} has no column {column.column} in "
+                f"{elsewhere.table}, where {name} rows without a user land"
+            )
+    return elsewhere
+
+
+def elsewhere_map(table_map: TableMap) -> TableMap:
+    """The map of the rows that land elsewhere: the same conversions (ids still derived from
+    the D1 table), the columns the other table does not keep dropped with their reason."""
+    elsewhere = table_map.rows_elsewhere
+    assert elsewhere is not None
+    return TableMap(
+        elsewhere.table,
+        {
+            d1: ColumnMap(None, c.conversion, elsewhere.not_kept_reason)
+            if d1 in elsewhere.not_kept
+            else c
+            for d1, c in table_map.columns.items()
+        },
+    )
 
 
 def mapping_as_json() -> dict[str, Any]:

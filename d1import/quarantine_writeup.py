@@ -88,11 +88,16 @@ def legacy_id(table: str, pk_columns: list[str], row: dict[str, Any]) -> str | N
 def _detail(pending: dict[str, Any], row: dict[str, Any], table: str) -> str:
     """The detail of orphans and dependents names the D1 value the row holds."""
     kind, column = pending["kind"], pending["d1_column"]
-    if kind not in ("orphan", "depends_on_quarantined"):
+    if kind not in ("orphan", "depends_on_quarantined", "other_users_parent"):
         return str(pending["detail"])
     value = REDACTED if column in SECRET_COLUMNS.get(table, set()) else shown(row.get(column))
     if kind == "orphan":
         return f"{column} = {value} references a missing {pending['related_table']} row"
+    if kind == "other_users_parent":
+        return (
+            f"{column} = {value} references a {pending['related_table']} row of another "
+            "user (the row's user_id must be its parent's)"
+        )
     return (
         f"{column} = {value} references {pending['related_table']} row "
         f"{shown(pending['related_id'])}, which is quarantined ({pending['related_kind']})"
@@ -138,7 +143,7 @@ def write_up(
                 assert pending["kind"] in KINDS, pending["kind"]
                 row = rows[pending["rowid"]]
                 related = pending["related_id"]
-                if pending["kind"] == "orphan":
+                if pending["kind"] in ("orphan", "other_users_parent"):
                     value = row.get(pending["d1_column"])
                     secret = pending["d1_column"] in SECRET_COLUMNS.get(d1_table, set())
                     related = None if value is None or secret else storable(value)

@@ -27,6 +27,7 @@ def build(run: RunResult, generated_at: str) -> dict[str, Any]:
                 "quarantined_rows": t.quarantined_rows,
                 "resumed": t.resumed,
             }
+            | ({"landed_in": t.landed_in} if t.landed_in is not None else {})
             for name, t in run.tables.items()
         },
         "totals": {
@@ -58,7 +59,7 @@ def markdown(report: dict[str, Any]) -> str:
     orphans = sum(
         g["rows"]
         for g in report["quarantine"].get("groups", [])
-        if g["kind"] in ("orphan", "depends_on_quarantined")
+        if g["kind"] in ("orphan", "depends_on_quarantined", "other_users_parent")
     )
     lines = [
         "# D1 → Postgres import: reconciliation",
@@ -80,6 +81,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{differences['count']} rows quarantined: the operator decides |",
         f"| Wallet vs ledger | {'—' if not wallets['count'] else '⚠️'} | "
         f"{wallets['count']} users differ (loaded as in D1, not adjusted) |",
+        *_target_only_lines(checks.get("target_only", {})),
         "",
         "## Tables",
         "",
@@ -89,8 +91,9 @@ def markdown(report: dict[str, Any]) -> str:
     for name, t in report["tables"].items():
         counts = checks["row_counts"][name]
         lines.append(
-            f"| {name} | {t['source_rows']} | {t['loaded_rows']} | {t['already_present_rows']} | "
-            f"{t['quarantined_rows']} | {counts['target_rows']} | {ok if counts['conserved'] else bad} |"
+            f"| {name} | {t['source_rows']} | {t['loaded_rows']}{_landed(t)} | "
+            f"{t['already_present_rows']} | {t['quarantined_rows']} | {counts['target_rows']} | "
+            f"{ok if counts['conserved'] else bad} |"
         )
     lines += [
         "",
@@ -132,6 +135,25 @@ def markdown(report: dict[str, Any]) -> str:
     )
     lines += _run_notes(report)
     return "\n".join(lines) + "\n"
+
+
+def _landed(table: dict[str, Any]) -> str:
+    """Where the loaded rows went, for a D1 table whose rows land in two tables."""
+    landed = table.get("landed_in")
+    if not landed:
+        return ""
+    return " (" + ", ".join(f"{rows} in {name}" for name, rows in landed.items()) + ")"
+
+
+def _target_only_lines(target_only: dict[str, Any]) -> list[str]:
+    """A summary line per target-only table (no D1 table): filled from what was loaded."""
+    return [
+        f"| {name}: not in D1, one row per user from the loaded users | "
+        f"{'✅' if c['match'] else '❌'} | {c['rows']} rows for {c['users']} users; "
+        f"{c['users_without_row']} users without their row, {c['rows_without_user']} rows "
+        "without their user |"
+        for name, c in target_only.items()
+    ]
 
 
 def _capped_table(capped: dict[str, Any], header: list[str], rows: list[str]) -> list[str]:

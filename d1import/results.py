@@ -19,6 +19,9 @@ class TableResult:
     loaded_checksum: str
     seconds: float
     resumed: bool = False
+    landed_in: dict[str, int] | None = None
+    """Loaded rows per target table, for a D1 table whose rows land in two
+    (``d1import.elsewhere``); None when they all land in the table of its name."""
 
     def conserved(self) -> bool:
         return self.source_rows == self.loaded_rows + self.quarantined_rows

@@ -11,12 +11,14 @@ related_table, related_id, related_kind, new_id.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import psycopg
 from psycopg import sql
 
 from d1import.bookkeeping import SECRET_COLUMNS
 from d1import.catalog import ForeignKey, TargetTable, UniqueIndex
+from d1import.mapping import DerivedColumn
 
 STAGE = "d1import_stage"
 PENDING = "d1import_pending"
@@ -29,6 +31,7 @@ PENDING_COLUMNS = (
 NULL = sql.SQL("NULL")
 NULL_JOIN = sql.SQL("")
 NOT_COMPARED = frozenset({"created_at", "updated_at"})
+OTHER_OWNER = "(another user's)"  # the orphan rule's marker: the parent is there, not this user's
 # D1 has no sessions.created_at: the stage gives the run's time (the column default), or, for
 # a session that had already expired, the instant before its expiry (the CHECK wants
 # created_at < expires_at; nothing later than the expiry is invented).
@@ -36,6 +39,67 @@ STAGE_ADJUSTMENTS: dict[str, str] = {
     "sessions": (
         f"UPDATE {STAGE} SET created_at = expires_at - interval '1 microsecond' "
         "WHERE expires_at IS NOT NULL AND created_at >= expires_at"
+    ),
+}
+
+
+def derive(column: str, derived: DerivedColumn) -> sql.Composed:
+    """Sets a derived column of the stage from the parent rows already loaded (one join on the
+    parent's key); a row whose parent is not there keeps NULL (the orphan step names why)."""
+    return sql.SQL(
+        "UPDATE {stage} s SET {column} = p.{source} FROM {parent} p WHERE p.id = s.{via}"
+    ).format(
+        stage=sql.Identifier(STAGE),
+        column=sql.Identifier(column),
+        source=sql.Identifier(derived.column),
+        parent=sql.Identifier(derived.parent),
+        via=sql.Identifier(derived.via),
+    )
+
+
+def derived_references(
+    target: TargetTable, derived: dict[str, DerivedColumn]
+) -> tuple[ForeignKey, ...]:
+    """The table's foreign keys, after the plain reference of each derived column's parent
+    (``via`` -> ``parent.id``): a row whose parent is missing or quarantined is named so
+    even when the table's own key to the parent is composite (``(via, user_id)``), which a
+    NULL derived column would let pass."""
+    own = {(fk.columns, fk.parent, fk.parent_columns) for fk in target.foreign_keys}
+    implied = tuple(
+        ForeignKey(f"{target.name}_{d.via}_derivation", (d.via,), d.parent, ("id",))
+        for d in derived.values()
+        if ((d.via,), d.parent, ("id",)) not in own
+    )
+    return implied + target.foreign_keys
+
+
+@dataclass(frozen=True)
+class DeclaredKey:
+    """A uniqueness the import keeps although the table has no index for it: another table
+    holds it (users' e-mail is the primary key of ``user_emails``, distributed by the
+    e-mail, where ``users`` is distributed by id: docs/distribution.md). ``index`` is the key
+    as an expression over the table; ``detail`` the reason (``format``: %1$s the expressions,
+    %2$s the key, %3$s the row it repeats); ``lookup`` the table, key column and owner
+    column of the rows already in the database."""
+
+    index: UniqueIndex
+    detail: str
+    lookup: tuple[str, str, str]
+
+    def lookup_present(self, connection: psycopg.Connection) -> bool:
+        row = connection.execute(
+            "SELECT to_regclass(%s) IS NOT NULL", (f"public.{self.lookup[0]}",)
+        ).fetchone()
+        return bool(row and row[0])
+
+
+DECLARED_KEYS: dict[str, tuple[DeclaredKey, ...]] = {
+    "users": (
+        DeclaredKey(
+            UniqueIndex("user_emails_pkey", ("lower(email)",), None),
+            "same e-mail as user %3$s: %1$s = %2$s (user_emails_pkey)",
+            ("user_emails", "email_lower", "user_id"),
+        ),
     ),
 }
 
@@ -48,6 +112,8 @@ class Rules:
     d1_table: str
     d1_of: dict[str, str]
     sha256: str
+    derived: frozenset[str] = field(default_factory=frozenset)
+    """Columns the import derives (NULL there means a missing parent: the orphan rule's)."""
 
     # -- shared pieces --------------------------------------------------------------------
     @property
@@ -106,7 +172,7 @@ class Rules:
                 "missing value for a NOT NULL column",
             )
             for column in self.target.columns
-            if column.not_null
+            if column.not_null and column.name not in self.derived
         ]
         rules += [
             (
@@ -220,8 +286,9 @@ class Rules:
             for i, e in enumerate(index.expressions)
         )
 
-    def duplicates_in_source(self, index: UniqueIndex) -> sql.Composed:
-        """The later rows (by D1 rowid) that repeat an earlier row's key."""
+    def duplicates_in_source(self, index: UniqueIndex, detail: str | None = None) -> sql.Composed:
+        """The later rows (by D1 rowid) that repeat an earlier row's key; ``detail`` as in
+        ``DeclaredKey``, else the index's standard reason."""
         keys, where, column = self._key_parts(index)
         delete = sql.SQL(
             "WITH ranked AS (SELECT __rowid, {numbered}, "
@@ -237,14 +304,48 @@ class Rules:
             keys=keys,
             key_text=self._key_text(index, "r"),
         )
+        reason = detail or "%1$s = %2$s repeats the key of an earlier row (unique index %4$s)"
         return self._move(
             delete,
             kind=sql.Literal("duplicate_key"),
             column=sql.Literal(column or None),
-            detail=sql.SQL("format({}, {}, g.__key, {})").format(
-                sql.Literal("%s = %s repeats the key of an earlier row (unique index %s)"),
+            detail=sql.SQL("format({}, {}, g.__key, g.__keeper, {})").format(
+                sql.Literal(reason),
                 sql.Literal(", ".join(index.expressions)),
                 sql.Literal(index.name),
+            ),
+            related_table=sql.Literal(self.d1_table),
+            related_id=sql.SQL("g.__keeper"),
+        )
+
+    def duplicates_of_lookup(self, key: DeclaredKey) -> sql.Composed:
+        """Rows whose declared key is already held in its lookup table by another row (a
+        user already in the database with the same e-mail)."""
+        table, key_column, owner = key.lookup
+        (expression,) = key.index.expressions
+        _, _, column = self._key_parts(key.index)
+        legacy = sql.SQL(
+            "COALESCE((SELECT m.legacy_id FROM d1import.id_map m WHERE m.source_table = {t} "
+            "AND m.new_id = e.{owner} LIMIT 1), e.{owner}::text)"
+        ).format(t=sql.Literal(self.d1_table), owner=sql.Identifier(owner))
+        delete = sql.SQL(
+            "DELETE FROM {stage} s USING {table} e WHERE e.{key} = ({expression}) "
+            "AND e.{owner} IS DISTINCT FROM s.id "
+            "RETURNING s.*, {legacy} AS __keeper, ({expression})::text AS __key"
+        ).format(
+            stage=sql.Identifier(STAGE),
+            table=sql.Identifier(table),
+            key=sql.Identifier(key_column),
+            expression=sql.SQL(expression),  # its columns are the stage's (s)
+            owner=sql.Identifier(owner),
+            legacy=legacy,
+        )
+        return self._move(
+            delete,
+            kind=sql.Literal("duplicate_key"),
+            column=sql.Literal(column or None),
+            detail=sql.SQL("format({}, {}, g.__key, g.__keeper)").format(
+                sql.Literal(key.detail), sql.Literal(expression)
             ),
             related_table=sql.Literal(self.d1_table),
             related_id=sql.SQL("g.__keeper"),
@@ -325,9 +426,12 @@ class Rules:
         delete = sql.SQL(
             "DELETE FROM {stage} s WHERE {not_null} AND NOT {present} RETURNING s.*"
         ).format(stage=sql.Identifier(STAGE), not_null=not_null, present=present)
-        first = sql.SQL("g.{}").format(sql.Identifier(fk.columns[0]))
+        # The column naming the parent row: the one paired with the parent's id (a composite
+        # key (goal_id, user_id) -> goals (id, user_id) names it by goal_id).
+        named = fk.columns[fk.parent_columns.index("id") if "id" in fk.parent_columns else 0]
+        first = sql.SQL("g.{}").format(sql.Identifier(named))
         joins: sql.Composable
-        if fk.parent_columns == ("id",):
+        if "id" in fk.parent_columns:
             pending_parent: sql.Composable = (
                 sql.SQL(
                     " UNION ALL SELECT p.legacy_id, p.kind, 2 FROM {pending} p "
@@ -336,16 +440,28 @@ class Rules:
                 if fk.parent == self.target.name
                 else sql.SQL("")
             )
+            # A composite key with the tenant key: the parent is there, of another user.
+            other_owner: sql.Composable = (
+                sql.SQL(
+                    " UNION ALL SELECT NULL, {other}, 3 FROM {parent} p WHERE p.id = {first}"
+                ).format(
+                    other=sql.Literal(OTHER_OWNER), parent=sql.Identifier(fk.parent), first=first
+                )
+                if len(fk.columns) > 1
+                else sql.SQL("")
+            )
             joins = sql.SQL(
                 "LEFT JOIN LATERAL (SELECT x.legacy_id, x.kind FROM ("
                 "SELECT q.legacy_id, q.kind, 1 AS o FROM d1import.quarantine q "
                 "WHERE q.source_table = {parent} AND q.new_id = {first} "
-                "AND q.source_sha256 = {sha}{pending_parent}) x ORDER BY x.o LIMIT 1) q ON true"
+                "AND q.source_sha256 = {sha}{pending_parent}{other_owner}) x "
+                "ORDER BY x.o LIMIT 1) q ON true"
             ).format(
                 parent=sql.Literal(fk.parent),
                 first=first,
                 sha=sql.Literal(self.sha256),
                 pending_parent=pending_parent,
+                other_owner=other_owner,
             )
         else:
             joins = sql.SQL(
@@ -354,12 +470,13 @@ class Rules:
         return self._move(
             delete,
             kind=sql.SQL(
-                "CASE WHEN q.kind IS NULL THEN 'orphan' ELSE 'depends_on_quarantined' END"
-            ),
-            column=sql.Literal(self.d1_of.get(fk.columns[0], fk.columns[0])),
+                "CASE WHEN q.kind IS NULL THEN 'orphan' WHEN q.kind = {other} "
+                "THEN 'other_users_parent' ELSE 'depends_on_quarantined' END"
+            ).format(other=sql.Literal(OTHER_OWNER)),
+            column=sql.Literal(self.d1_of.get(named, named)),
             detail=sql.Literal(""),  # written up with the D1 value (quarantine_writeup)
             related_table=sql.Literal(fk.parent),
             related_id=sql.SQL("q.legacy_id"),
-            related_kind=sql.SQL("q.kind"),
+            related_kind=sql.SQL("NULLIF(q.kind, {})").format(sql.Literal(OTHER_OWNER)),
             joins=joins,
         )

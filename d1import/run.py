@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ENUM
 
 import models
-from d1import import report
+from d1import import elsewhere, report, target_only
 from d1import.bookkeeping import IMPORT_LOCK_KEY, SCHEMA_DDL
 from d1import.errors import SafeMessage, one_line, sqlite_message
 from d1import.load import TableLoader
@@ -112,20 +112,33 @@ def _load_table(
     total = source.count(table) if table in source.tables() else 0
     if total == 0:
         return empty_result(table)
-    bar = progress_factory(table, total) if progress_factory else None
-    loader = TableLoader(
-        connection,
-        source,
-        table_map,
-        _d1_primary_key(table),
-        labels,
-        source.sha256,
-        total,
-        progress=bar.update if bar is not None else (lambda _: None),
+    parts = elsewhere.parts(table_map, labels)
+    each: list[elsewhere.Part | None] = list(parts) if parts else [None]
+    bar = progress_factory(table, total * len(each)) if progress_factory else None
+    loaders = [
+        TableLoader(  # one loader, or one per part of a table landing in two
+            connection,
+            source,
+            part.table_map if part is not None else table_map,
+            _d1_primary_key(table),
+            labels,
+            source.sha256,
+            total,
+            progress=bar.update if bar is not None else (lambda _: None),
+            part=part,
+        )
+        for part in each
+    ]
+    results = [loader.load() for loader in loaders]
+    result = (
+        elsewhere.combine(table, results, [loader.target.name for loader in loaders])
+        if parts
+        else results[0]
     )
-    result = loader.load()
     if bar is not None:
         bar.close()
+    if result.source_rows != total:
+        raise RuntimeError(f"{table}: {total} source rows but {result.source_rows} were read")
     if not result.conserved():
         raise RuntimeError(
             f"{table}: {result.source_rows} source rows but {result.loaded_rows} "
@@ -148,7 +161,7 @@ def _record(connection: psycopg.Connection, sha256: str, result: TableResult) ->
     connection.execute(
         "INSERT INTO d1import.tables_done (source_sha256, source_table, source_rows, "
         "loaded_rows, already_present_rows, quarantined_rows, converted_checksum, "
-        "loaded_checksum, seconds) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "loaded_checksum, seconds, landed_in) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT DO NOTHING",
         (
             sha256,
@@ -160,8 +173,18 @@ def _record(connection: psycopg.Connection, sha256: str, result: TableResult) ->
             result.converted_checksum,
             result.loaded_checksum,
             result.seconds,
+            Jsonb(result.landed_in) if result.landed_in is not None else None,
         ),
     )
+
+
+def _fill_target_only(connection: psycopg.Connection, table: str) -> None:
+    """The target-only table filled from ``table`` (``d1import.target_only``), in the
+    transaction that loaded it."""
+    step = target_only.AFTER_TABLE.get(table)
+    if step is not None:
+        name, fill = step
+        log.info("%s: %d rows from the loaded %s", name, fill(connection), table)
 
 
 @contextmanager
@@ -280,10 +303,10 @@ def _run(
                     resumes["tables_already_loaded"],
                 )
             done = {
-                row[0]: TableResult(*row)
+                row[0]: replace(TableResult(*row[:8]), landed_in=row[8])
                 for row in connection.execute(
                     "SELECT source_table, source_rows, loaded_rows, already_present_rows, "
-                    "quarantined_rows, converted_checksum, loaded_checksum, seconds "
+                    "quarantined_rows, converted_checksum, loaded_checksum, seconds, landed_in "
                     "FROM d1import.tables_done WHERE source_sha256 = %s",
                     (source.sha256,),
                 ).fetchall()
@@ -302,6 +325,7 @@ def _run(
                     raise SourceError(
                         f"{source_path}: reading table {table}: {sqlite_message(exc)}"
                     ) from None
+                _fill_target_only(connection, table)
                 _record(connection, source.sha256, result)
                 if not dry_run:
                     connection.commit()

@@ -1,8 +1,11 @@
 """Verification after loading, as the migration map asks: row counts on both sides with the
-quarantine counted in ``d1import.quarantine`` itself, wallet totals against ledger sums
-(reported, never adjusted), checksums of the converted values against what landed, and the
-quarantine grouped by kind, table and column. Everything here is bounded: counts, and at
-most a few examples per group (full lists stay in the database)."""
+quarantine counted in ``d1import.quarantine`` itself (a D1 table whose rows land in two
+tables, D1's quests, says how many landed in each), wallet totals against ledger sums
+(reported, never adjusted), checksums of the converted values against what landed, the
+target-only tables D1 has nothing for (``user_emails``: one row per user,
+``d1import.target_only``), and the quarantine grouped by kind, table and column. Everything
+here is bounded: counts, and at most a few examples per group (full lists stay in the
+database)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from psycopg.rows import dict_row
 
 from d1import.kinds import describe
 from d1import.results import TableResult
+from d1import.target_only import checks as target_only_checks
 
 EXAMPLES = 3
 LISTED = 20  # wallet mismatches and differences listed in the report (the rest counted)
@@ -80,9 +84,9 @@ def verify(
     quarantined: dict[str, int] = dict(
         connection.execute(QUARANTINED_PER_TABLE, (sha256,)).fetchall()
     )
-    row_counts = {}
+    row_counts: dict[str, dict[str, Any]] = {}
     for table, result in results.items():
-        (target_rows,) = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone() or (0,)
+        target_rows = _count(connection, table)
         in_quarantine = int(quarantined.get(table, 0))
         row_counts[table] = {
             "source": result.source_rows,
@@ -92,6 +96,11 @@ def verify(
             "conserved": result.conserved()
             and result.source_rows == result.loaded_rows + in_quarantine,
         }
+        if result.landed_in is not None:
+            row_counts[table]["landed_in"] = {
+                name: {"loaded": loaded, "target_rows": _count(connection, name)}
+                for name, loaded in result.landed_in.items()
+            }
     with connection.cursor(row_factory=dict_row) as cur:
         mismatches = [dict(row) for row in cur.execute(WALLET_LEDGER, (LISTED,)).fetchall()]
         differences = cur.execute(
@@ -119,4 +128,10 @@ def verify(
             "listed": [{k: v for k, v in d.items() if k != "total"} for d in differences],
         },
         "checksums": checksums,
+        "target_only": target_only_checks(connection),
     }
+
+
+def _count(connection: psycopg.Connection, table: str) -> int:
+    (rows,) = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone() or (0,)
+    return int(rows)
