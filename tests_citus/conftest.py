@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -66,12 +67,13 @@ def foreign_keys(url: URL) -> set[str]:
         return set(connection.execute(text(_FOREIGN_KEYS)).scalars())
 
 
-@pytest.fixture(scope="session")
-def distributed(cluster: Cluster) -> Iterator[Distributed]:
+@contextmanager
+def distributed_database(cluster: Cluster, name: str) -> Iterator[Distributed]:
+    """A database at head on every node, distributed, seeded; dropped at the end."""
     from seeds.loader import load as load_seeds
 
     prepare_roles(cluster)
-    with citus_database(cluster, f"ignition_citus_{RUN_ID}") as url:
+    with citus_database(cluster, name) as url:
         run_alembic(url, "upgrade", "head")
         before = foreign_keys(url)
         said: list[str] = []
@@ -80,3 +82,17 @@ def distributed(cluster: Cluster) -> Iterator[Distributed]:
         with engine_for(url) as engine, engine.begin() as connection:
             load_seeds(connection)
         yield Distributed(url, said, plan, before)
+
+
+@pytest.fixture(scope="session")
+def distributed(cluster: Cluster) -> Iterator[Distributed]:
+    """The run's distributed database; tests add users of their own to it."""
+    with distributed_database(cluster, f"ignition_citus_{RUN_ID}") as database:
+        yield database
+
+
+@pytest.fixture
+def distributed_empty(cluster: Cluster) -> Iterator[URL]:
+    """A distributed, seeded database of the test's own, without users (the D1 import's)."""
+    with distributed_database(cluster, f"ignition_citus_{RUN_ID}_import") as database:
+        yield database.url
