@@ -106,6 +106,17 @@ LATER: dict[str, Created] = {
     "0027": _c("", "", ""),  # CHECK (user_id IS NOT NULL) NOT VALID
     "0028": _c("", "", ""),  # validate, SET NOT NULL
     "0029": _c("", "", ""),  # the children's user_id indexes, CONCURRENTLY
+    "0030": _c("", "", ""),  # the (id, user_id) unique indexes, CONCURRENTLY
+    "0031": _c(  # composite keys; delete helpers (fill_user_id_from_parent came with 0025)
+        "",
+        "delete_workout delete_workout_section delete_workout_session delete_exercise_set "
+        "delete_user",
+        "",
+    ),
+    "0032": _c("", "", ""),  # the children's own-rows policies; functions by user
+    "0033": _c("", "", ""),  # validates the composite foreign keys
+    "0034": _c("", "", ""),  # drops the unique keys that span users
+    "0035": _c("", "", ""),  # drops the fill triggers
 }
 
 # The document's summary table, as it states it: (tables, functions, views) per revision.

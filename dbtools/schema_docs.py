@@ -27,6 +27,8 @@ from dbtools.checkpoint import MANIFEST
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "schema.md"
 # A domain module's docstring: "Title (revision NNNN): what it holds." (or ". More.")
+# A relationship line of a Mermaid ER diagram: "  parent ||--o{ child : column".
+_LINK = re.compile(r"^  \w+ \S+ \w+ : \w+")
 DOCSTRING = re.compile(r"(?P<title>.*?) \(revision \d{4}\)[.:]?\s*(?P<rest>.*)", re.S)
 
 
@@ -114,7 +116,13 @@ def diagram(domain: Domain) -> str:
             metadata,
             *(Column(c, _PgType(_pg_name(source.c[c])), primary_key=True) for c in sorted(columns)),
         )
-    return str(Mermaid(metadata, "preserve-order", omit_comments=True)).rstrip() + "\n"
+    drawn = str(Mermaid(metadata, "preserve-order", omit_comments=True)).rstrip().splitlines()
+    # One line per foreign-key column, in the order of a set (a column in two keys, such as a
+    # user_id in a composite key and in the key to users, would move between runs): sorted.
+    links = [line for line in drawn if _LINK.match(line)]
+    first = next((i for i, line in enumerate(drawn) if _LINK.match(line)), len(drawn))
+    rest = [line for line in drawn if not _LINK.match(line)]
+    return "\n".join([*rest[:first], *sorted(links), *rest[first:]]) + "\n"
 
 
 def _references(table: Table) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, UniqueConstraint, func, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,7 +15,7 @@ from models.base import (
     CreatedAt,
     FalseByDefault,
     JSONDict,
-    OwnerId,
+    OwnerKey,
     TrueByDefault,
     UpdatedAt,
     UUIDPk,
@@ -24,11 +24,6 @@ from models.base import (
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (
-        # Case-insensitive uniqueness: 'Ada@x.org' and 'ada@x.org' are one person.
-        Index("users_email_lower_key", func.lower(text("email")), unique=True),
-    )
-
     id: Mapped[UUIDPk]
     name: Mapped[str] = mapped_column(server_default="User")
     email: Mapped[str]
@@ -44,11 +39,19 @@ class User(Base):
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 
+    # No foreign keys: accounts and sessions are distributed by their own lookup keys on
+    # Citus, and delete_user() deletes them (revision 0031).
     accounts: Mapped[list[Account]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="user",
+        primaryjoin="User.id == foreign(Account.user_id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
     sessions: Mapped[list[Session]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="user",
+        primaryjoin="User.id == foreign(Session.user_id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
     roles: Mapped[list[Role]] = relationship(
         secondary="user_roles",
@@ -65,10 +68,10 @@ class Account(Base):
     __table_args__ = (UniqueConstraint("provider", "provider_account_id"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
     type: Mapped[str]
     provider: Mapped[str]
-    provider_account_id: Mapped[str]
+    provider_account_id: Mapped[str] = mapped_column(primary_key=True)
     refresh_token: Mapped[str | None]
     access_token: Mapped[str | None]
     expires_at: Mapped[int | None] = mapped_column(BigInteger)
@@ -78,7 +81,9 @@ class Account(Base):
     session_state: Mapped[str | None]
     created_at: Mapped[CreatedAt]
 
-    user: Mapped[User] = relationship(back_populates="accounts")
+    user: Mapped[User] = relationship(
+        back_populates="accounts", primaryjoin="User.id == foreign(Account.user_id)"
+    )
 
 
 class Session(Base):
@@ -88,15 +93,17 @@ class Session(Base):
     __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_created"),)
 
     id: Mapped[UUIDPk]
-    token_hash: Mapped[bytes] = mapped_column(unique=True)
-    user_id: Mapped[OwnerId]
+    token_hash: Mapped[bytes] = mapped_column(primary_key=True, unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     ip_address: Mapped[str | None] = mapped_column(INET)
     user_agent: Mapped[str | None]
     created_at: Mapped[CreatedAt]
     last_active_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
-    user: Mapped[User] = relationship(back_populates="sessions")
+    user: Mapped[User] = relationship(
+        back_populates="sessions", primaryjoin="User.id == foreign(Session.user_id)"
+    )
 
 
 class UserEmail(Base):
@@ -119,7 +126,7 @@ class VerificationToken(Base):
     __tablename__ = "verification_tokens"
 
     identifier: Mapped[str] = mapped_column(primary_key=True)
-    token_hash: Mapped[bytes] = mapped_column(primary_key=True, unique=True)
+    token_hash: Mapped[bytes] = mapped_column(primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -130,7 +137,7 @@ class Authenticator(Base):
     __table_args__ = (CheckConstraint("counter >= 0", name="counter_non_negative"),)
 
     credential_id: Mapped[str] = mapped_column(primary_key=True)
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
     provider_account_id: Mapped[str]
     credential_public_key: Mapped[str]
     # The WebAuthn signature counter is an unsigned 32-bit value: it does not fit INTEGER.
@@ -185,9 +192,7 @@ class UserRole(Base):
     role_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    granted_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    granted_by: Mapped[uuid.UUID | None] = mapped_column(index=True)
     granted_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -198,9 +203,7 @@ class AuditLog(Base):
     __table_args__ = (Index(None, "entity_type", "entity_id"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     action: Mapped[str]
     entity_type: Mapped[str | None]
     entity_id: Mapped[str | None]
@@ -215,7 +218,7 @@ class ActivityEvent(Base):
     __table_args__ = (Index(None, "metadata", postgresql_using="gin"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     event_type: Mapped[str] = mapped_column(index=True)
     # ``metadata`` is reserved on declarative classes; the column keeps the map's name.
     event_metadata: Mapped[JSONDict | None] = mapped_column("metadata")

@@ -68,13 +68,12 @@ GROUP BY u.id
 USER_SESSION_COUNT = declare_view(
     "user_session_count",
     """
-SELECT u.id AS user_id,
+SELECT s.user_id,
        count(s.id) FILTER (WHERE s.expires_at > CURRENT_TIMESTAMP) AS active_sessions,
        count(s.id) AS total_sessions,
        max(s.last_active_at) AS last_active_at
-FROM users u
-LEFT JOIN sessions s ON s.user_id = u.id
-GROUP BY u.id
+FROM sessions s
+GROUP BY s.user_id
 """,
 )
 

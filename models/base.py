@@ -81,6 +81,14 @@ OwnerId = Annotated[
 """``user_id UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE`` with its index: the
 shape of every user-owned row."""
 
+OwnerKey = Annotated[
+    uuid.UUID,
+    mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+]
+"""``OwnerId`` that is also part of the primary key ``(id, user_id)``: the shape of a row of a
+table distributed by ``user_id`` (revision 0031), which composite foreign keys
+``(parent_id, user_id) -> parent (id, user_id)`` reference."""
+
 TrueByDefault = Annotated[bool, mapped_column(server_default=text("true"))]
 FalseByDefault = Annotated[bool, mapped_column(server_default=text("false"))]
 ZeroByDefault = Annotated[int, mapped_column(server_default=text("0"))]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, OwnerId, UpdatedAt, UUIDPk, ZeroByDefault
+from models.base import Base, CreatedAt, OwnerKey, UpdatedAt, UUIDPk, ZeroByDefault
 from models.enums import BookStatus, sa_enum
 
 BOOK_STATUS = sa_enum(BookStatus, "book_status")
@@ -23,7 +23,7 @@ class Book(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     title: Mapped[str]
     author: Mapped[str | None]
     total_pages: Mapped[int | None]
@@ -44,15 +44,16 @@ class Book(Base):
 class ReadingSession(Base):
     __tablename__ = "reading_sessions"
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["book_id", "user_id"], ["books.id", "books.user_id"], ondelete="CASCADE"
+        ),
         CheckConstraint("pages_read >= 0", name="pages_read_non_negative"),
         CheckConstraint("duration_minutes > 0", name="duration_minutes_positive"),
     )
 
     id: Mapped[UUIDPk]
-    book_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("books.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[OwnerId]
+    book_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    user_id: Mapped[OwnerKey]
     pages_read: Mapped[int]
     duration_minutes: Mapped[int | None]
     started_at: Mapped[datetime]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import (
     Base,
     CreatedAt,
     FalseByDefault,
-    OwnerId,
+    OwnerKey,
     UpdatedAt,
     UUIDPk,
     ZeroByDefault,
@@ -81,9 +81,7 @@ class InfobaseEntry(Base):
     __tablename__ = "infobase_entries"
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     title: Mapped[str]
     content: Mapped[str]
     category: Mapped[str | None]
@@ -97,7 +95,7 @@ class Idea(Base):
     __tablename__ = "ideas"
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     content: Mapped[str]
     category: Mapped[str | None]
     tags: Mapped[list[str] | None]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, text
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import (
     Base,
     CreatedAt,
     FalseByDefault,
-    OwnerId,
+    OwnerKey,
     UpdatedAt,
     UUIDPk,
     ZeroByDefault,
@@ -48,9 +48,7 @@ class Exercise(Base):
     equipment: Mapped[list[str] | None]
     is_custom: Mapped[FalseByDefault]
     is_builtin: Mapped[FalseByDefault]
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     instructions: Mapped[str | None]
     created_at: Mapped[CreatedAt]
 
@@ -62,7 +60,7 @@ class Workout(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     name: Mapped[str]
     description: Mapped[str | None]
     estimated_duration: Mapped[int | None]
@@ -81,12 +79,15 @@ class Workout(Base):
 
 class WorkoutSection(Base):
     __tablename__ = "workout_sections"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workout_id", "user_id"], ["workouts.id", "workouts.user_id"], ondelete="CASCADE"
+        ),
+    )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    workout_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workouts.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[OwnerKey]
+    workout_id: Mapped[uuid.UUID] = mapped_column(index=True)
     name: Mapped[str]
     sort_order: Mapped[ZeroByDefault]
 
@@ -94,19 +95,21 @@ class WorkoutSection(Base):
 class WorkoutExercise(Base):
     __tablename__ = "workout_exercises"
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["section_id", "user_id"], ["workout_sections.id", "workout_sections.user_id"]
+        ),
+        ForeignKeyConstraint(
+            ["workout_id", "user_id"], ["workouts.id", "workouts.user_id"], ondelete="CASCADE"
+        ),
         CheckConstraint("sets >= 1", name="sets_positive"),
         CheckConstraint("duration > 0", name="duration_positive"),
         CheckConstraint("rest_seconds >= 0", name="rest_seconds_non_negative"),
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    workout_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workouts.id", ondelete="CASCADE"), index=True
-    )
-    section_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("workout_sections.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[OwnerKey]
+    workout_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    section_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     exercise_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("exercises.id", ondelete="CASCADE"), index=True
     )
@@ -127,13 +130,14 @@ class WorkoutSession(Base):
     """A workout as performed."""
 
     __tablename__ = "workout_sessions"
-    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+    __table_args__ = (
+        ForeignKeyConstraint(["workout_id", "user_id"], ["workouts.id", "workouts.user_id"]),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+    )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    workout_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("workouts.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[OwnerKey]
+    workout_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     started_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     notes: Mapped[str | None]
@@ -147,6 +151,11 @@ class WorkoutSession(Base):
 class ExerciseSet(Base):
     __tablename__ = "exercise_sets"
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["session_id", "user_id"],
+            ["workout_sessions.id", "workout_sessions.user_id"],
+            ondelete="CASCADE",
+        ),
         CheckConstraint("set_number >= 1", name="set_number_positive"),
         CheckConstraint("reps >= 0", name="reps_non_negative"),
         CheckConstraint("weight >= 0", name="weight_non_negative"),
@@ -155,10 +164,8 @@ class ExerciseSet(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workout_sessions.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[OwnerKey]
+    session_id: Mapped[uuid.UUID] = mapped_column(index=True)
     exercise_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("exercises.id", ondelete="CASCADE"), index=True
     )
@@ -176,12 +183,15 @@ class ExerciseSet(Base):
 class PersonalRecord(Base):
     __tablename__ = "personal_records"
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["exercise_set_id", "user_id"], ["exercise_sets.id", "exercise_sets.user_id"]
+        ),
         CheckConstraint("reps >= 0", name="reps_non_negative"),
         Index(None, "user_id", "exercise_id", "record_type"),
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     exercise_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("exercises.id", ondelete="CASCADE"), index=True
     )
@@ -189,9 +199,7 @@ class PersonalRecord(Base):
     value: Mapped[float]
     reps: Mapped[int | None]
     achieved_at: Mapped[datetime]
-    exercise_set_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("exercise_sets.id", ondelete="SET NULL"), index=True
-    )
+    exercise_set_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     previous_value: Mapped[float | None]
     created_at: Mapped[CreatedAt]
 
@@ -201,7 +209,7 @@ class TrainingProgram(Base):
     __table_args__ = (CheckConstraint("duration_weeks >= 1", name="duration_weeks_positive"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     name: Mapped[str]
     description: Mapped[str | None]
     duration_weeks: Mapped[int] = mapped_column(server_default=text("4"))
@@ -222,13 +230,18 @@ class TrainingProgram(Base):
 
 class ProgramWeek(Base):
     __tablename__ = "program_weeks"
-    __table_args__ = (CheckConstraint("week_number >= 1", name="week_number_positive"),)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["program_id", "user_id"],
+            ["training_programs.id", "training_programs.user_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("week_number >= 1", name="week_number_positive"),
+    )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    program_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("training_programs.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[OwnerKey]
+    program_id: Mapped[uuid.UUID] = mapped_column(index=True)
     week_number: Mapped[int]
     name: Mapped[str | None]
     is_deload: Mapped[FalseByDefault]
@@ -238,18 +251,22 @@ class ProgramWeek(Base):
 class ProgramWorkout(Base):
     __tablename__ = "program_workouts"
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["workout_id", "user_id"], ["workouts.id", "workouts.user_id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["program_week_id", "user_id"],
+            ["program_weeks.id", "program_weeks.user_id"],
+            ondelete="CASCADE",
+        ),
         CheckConstraint("day_of_week BETWEEN 0 AND 6", name="day_of_week_range"),
         CheckConstraint("intensity_modifier > 0", name="intensity_modifier_positive"),
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    program_week_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("program_weeks.id", ondelete="CASCADE"), index=True
-    )
-    workout_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workouts.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[OwnerKey]
+    program_week_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    workout_id: Mapped[uuid.UUID] = mapped_column(index=True)
     day_of_week: Mapped[int | None]
     """0 = Sunday ... 6 = Saturday, as JavaScript's ``getDay()``."""
     order_index: Mapped[ZeroByDefault]

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, CreatedAt, OwnerId, UpdatedAt, UUIDPk, ZeroByDefault
+from models.base import Base, CreatedAt, OwnerKey, UpdatedAt, UUIDPk, ZeroByDefault
 from models.enums import FocusMode, FocusStatus, sa_enum
 
 FOCUS_MODE = sa_enum(FocusMode, "focus_mode")
@@ -32,7 +32,7 @@ class FocusSession(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     mode: Mapped[FocusMode] = mapped_column(FOCUS_MODE, server_default=FocusMode.FOCUS.value)
     duration: Mapped[int]
     """Planned length in seconds."""
@@ -57,7 +57,7 @@ class FocusPauseState(Base):
     __table_args__ = (CheckConstraint("time_remaining >= 0", name="time_remaining_non_negative"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     mode: Mapped[FocusMode] = mapped_column(FOCUS_MODE, server_default=FocusMode.FOCUS.value)
     time_remaining: Mapped[ZeroByDefault]
     paused_at: Mapped[datetime]

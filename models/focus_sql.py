@@ -125,7 +125,7 @@ BEGIN
     UPDATE focus_sessions
     SET status = 'completed', completed_at = now(), paused_at = NULL, paused_remaining = NULL,
         xp_awarded = v_xp, coins_awarded = v_coins
-    WHERE id = p_session_id
+    WHERE id = p_session_id AND user_id = p_user_id
     RETURNING * INTO v_session;
     DELETE FROM focus_pause_state WHERE user_id = p_user_id;
     RETURN v_session;
@@ -162,7 +162,7 @@ BEGIN
         v_session.started_at + make_interval(secs => v_session.duration), v_session.expires_at) - now())))::integer;
     UPDATE focus_sessions
     SET status = 'paused', paused_at = now(), paused_remaining = v_remaining
-    WHERE id = p_session_id
+    WHERE id = p_session_id AND user_id = p_user_id
     RETURNING * INTO v_session;
     DELETE FROM focus_pause_state WHERE user_id = p_user_id;
     INSERT INTO focus_pause_state (user_id, mode, time_remaining, paused_at)
@@ -199,7 +199,7 @@ BEGIN
     UPDATE focus_sessions
     SET status = 'active', paused_at = NULL, paused_remaining = NULL,
         expires_at = now() + make_interval(secs => COALESCE(v_session.paused_remaining, 0))
-    WHERE id = p_session_id
+    WHERE id = p_session_id AND user_id = p_user_id
     RETURNING * INTO v_session;
     DELETE FROM focus_pause_state WHERE user_id = p_user_id;
     RETURN v_session;
@@ -233,7 +233,7 @@ BEGIN
     END IF;
     UPDATE focus_sessions
     SET status = 'abandoned', abandoned_at = now(), paused_at = NULL, paused_remaining = NULL
-    WHERE id = p_session_id
+    WHERE id = p_session_id AND user_id = p_user_id
     RETURNING * INTO v_session;
     DELETE FROM focus_pause_state WHERE user_id = p_user_id;
     RETURN v_session;

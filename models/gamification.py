@@ -19,7 +19,7 @@ from models.base import (
     CreatedAt,
     FalseByDefault,
     JSONDict,
-    OwnerId,
+    OwnerKey,
     UpdatedAt,
     UUIDPk,
     ZeroByDefault,
@@ -54,7 +54,9 @@ class UserSkill(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     skill_key: Mapped[str] = mapped_column(
         ForeignKey("skill_definitions.key", onupdate="CASCADE"), index=True
     )
@@ -90,7 +92,9 @@ class UserAchievement(Base):
     __table_args__ = (UniqueConstraint("user_id", "achievement_key"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     achievement_key: Mapped[str] = mapped_column(
         ForeignKey("achievement_definitions.key", onupdate="CASCADE"), index=True
     )
@@ -113,7 +117,7 @@ class UserProgress(Base):
 
     id: Mapped[UUIDPk]
     user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, primary_key=True
     )
     focus_sessions_completed: Mapped[ZeroByDefault]
     focus_minutes: Mapped[ZeroByDefault]
@@ -139,7 +143,7 @@ class UserWallet(Base):
 
     id: Mapped[UUIDPk]
     user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, primary_key=True
     )
     coins: Mapped[ZeroByDefault]
     xp: Mapped[ZeroByDefault]
@@ -165,7 +169,7 @@ class PointsLedger(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     event_type: Mapped[str]
     event_id: Mapped[uuid.UUID | None]
     coins: Mapped[ZeroByDefault]
@@ -186,7 +190,9 @@ class UserStreak(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     streak_type: Mapped[str]
     current_streak: Mapped[ZeroByDefault]
     longest_streak: Mapped[ZeroByDefault]

@@ -76,7 +76,7 @@ BEGIN
     END LOOP;
     UPDATE user_wallet
     SET xp = v_wallet.xp, level = v_wallet.level, xp_to_next_level = v_wallet.xp_to_next_level
-    WHERE id = v_wallet.id;
+    WHERE id = v_wallet.id AND user_id = p_user_id;
     RETURN v_entry;
 END;
 """,
@@ -118,7 +118,7 @@ BEGIN
     INSERT INTO points_ledger (user_id, event_type, event_id, coins, reason, idempotency_key)
     VALUES (p_user_id, p_event_type, p_event_id, p_amount, p_reason, p_idempotency_key)
     RETURNING * INTO v_entry;
-    UPDATE user_wallet SET coins = coins + p_amount WHERE id = v_wallet.id;
+    UPDATE user_wallet SET coins = coins + p_amount WHERE id = v_wallet.id AND user_id = p_user_id;
     RETURN v_entry;
 END;
 """,
@@ -165,7 +165,7 @@ BEGIN
     INSERT INTO points_ledger (user_id, event_type, event_id, coins, reason, idempotency_key)
     VALUES (p_user_id, p_event_type, p_event_id, -p_amount, p_reason, p_idempotency_key)
     RETURNING * INTO v_entry;
-    UPDATE user_wallet SET coins = coins - p_amount WHERE id = v_wallet.id;
+    UPDATE user_wallet SET coins = coins - p_amount WHERE id = v_wallet.id AND user_id = p_user_id;
     RETURN v_entry;
 END;
 """,
@@ -212,7 +212,7 @@ BEGIN
     SET current_streak = v_streak.current_streak,
         longest_streak = GREATEST(longest_streak, v_streak.current_streak),
         last_activity_date = p_activity_date
-    WHERE id = v_streak.id
+    WHERE id = v_streak.id AND user_id = p_user_id
     RETURNING * INTO v_streak;
     RETURN v_streak;
 END;

@@ -6,10 +6,18 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, FalseByDefault, OwnerId, UpdatedAt, UUIDPk, ZeroByDefault
+from models.base import (
+    Base,
+    CreatedAt,
+    FalseByDefault,
+    OwnerKey,
+    UpdatedAt,
+    UUIDPk,
+    ZeroByDefault,
+)
 from models.enums import GoalStatus, sa_enum
 
 GOAL_STATUS = sa_enum(GoalStatus, "goal_status")
@@ -20,7 +28,7 @@ class Goal(Base):
     __table_args__ = (CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percentage"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     title: Mapped[str]
     description: Mapped[str | None]
     category: Mapped[str | None]
@@ -40,12 +48,15 @@ class Goal(Base):
 
 class GoalMilestone(Base):
     __tablename__ = "goal_milestones"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["goal_id", "user_id"], ["goals.id", "goals.user_id"], ondelete="CASCADE"
+        ),
+    )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    goal_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("goals.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[OwnerKey]
+    goal_id: Mapped[uuid.UUID] = mapped_column(index=True)
     title: Mapped[str]
     is_completed: Mapped[FalseByDefault]
     completed_at: Mapped[datetime | None]

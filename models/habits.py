@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, func, text
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, OwnerId, TrueByDefault, UpdatedAt, UUIDPk
+from models.base import Base, CreatedAt, OwnerKey, TrueByDefault, UpdatedAt, UUIDPk
 from models.enums import HabitFrequency, sa_enum
 
 HABIT_FREQUENCY = sa_enum(HabitFrequency, "habit_frequency")
@@ -22,7 +22,7 @@ class Habit(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     name: Mapped[str]
     description: Mapped[str | None]
     frequency: Mapped[HabitFrequency] = mapped_column(
@@ -44,11 +44,16 @@ class Habit(Base):
 
 class HabitLog(Base):
     __tablename__ = "habit_logs"
-    __table_args__ = (Index(None, "habit_id", "completed_at"),)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["habit_id", "user_id"], ["habits.id", "habits.user_id"], ondelete="CASCADE"
+        ),
+        Index(None, "habit_id", "completed_at"),
+    )
 
     id: Mapped[UUIDPk]
-    habit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("habits.id", ondelete="CASCADE"))
-    user_id: Mapped[OwnerId]
+    habit_id: Mapped[uuid.UUID]
+    user_id: Mapped[OwnerKey]
     completed_at: Mapped[datetime] = mapped_column(server_default=func.now())
     notes: Mapped[str | None]
 

@@ -46,7 +46,7 @@ BEGIN
             USING ERRCODE = 'no_data_found';
     END IF;
     SELECT count(*) INTO v_done FROM habit_logs
-    WHERE habit_id = p_habit_id
+    WHERE habit_id = p_habit_id AND user_id = p_user_id
       AND completed_at >= v_day::timestamp AT TIME ZONE 'UTC'
       AND completed_at < (v_day + 1)::timestamp AT TIME ZONE 'UTC';
     IF v_done >= v_habit.target_count THEN
@@ -95,7 +95,7 @@ BEGIN
             USING ERRCODE = 'no_data_found';
     END IF;
     SELECT count(*), count(*) FILTER (WHERE is_completed) INTO v_total, v_completed
-    FROM goal_milestones WHERE goal_id = p_goal_id;
+    FROM goal_milestones WHERE goal_id = p_goal_id AND user_id = p_user_id;
     IF v_total = 0 THEN
         RETURN v_goal;
     END IF;
@@ -103,7 +103,7 @@ BEGIN
     UPDATE goals
     SET progress = (100 * v_completed) / v_total,
         status = CASE WHEN v_completed = v_total THEN 'completed'::goal_status ELSE status END
-    WHERE id = p_goal_id
+    WHERE id = p_goal_id AND user_id = p_user_id
     RETURNING * INTO v_goal;
     IF v_completed = v_total AND NOT v_was_completed THEN
         INSERT INTO user_progress (user_id) VALUES (p_user_id) ON CONFLICT (user_id) DO NOTHING;
@@ -132,9 +132,10 @@ SELECT h.id AS habit_id,
 FROM habits h
 LEFT JOIN habit_logs l
        ON l.habit_id = h.id
+      AND l.user_id = h.user_id
       AND l.completed_at >= date_trunc('DAY', CURRENT_TIMESTAMP AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
 WHERE h.is_active
-GROUP BY h.id
+GROUP BY h.id, h.user_id, h.name, h.frequency, h.target_count
 """,
 )
 
@@ -151,8 +152,8 @@ SELECT g.id AS goal_id,
        count(m.id) FILTER (WHERE m.is_completed) AS milestones_completed,
        COALESCE(jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title, 'is_completed', m.is_completed, 'sort_order', m.sort_order) ORDER BY m.sort_order) FILTER (WHERE m.id IS NOT NULL), '[]'::jsonb) AS milestones
 FROM goals g
-LEFT JOIN goal_milestones m ON m.goal_id = g.id
-GROUP BY g.id
+LEFT JOIN goal_milestones m ON m.goal_id = g.id AND m.user_id = g.user_id
+GROUP BY g.id, g.user_id, g.title, g.status, g.progress, g.target_date
 """,
 )
 

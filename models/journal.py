@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Mapped
 
-from models.base import Base, CreatedAt, OwnerId, UpdatedAt, UUIDPk
+from models.base import Base, CreatedAt, OwnerKey, UpdatedAt, UUIDPk
 
 
 class JournalEntry(Base):
     __tablename__ = "journal_entries"
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     title: Mapped[str | None]
     content: Mapped[str]
     mood: Mapped[str | None]

@@ -7,10 +7,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, JSONDict, OwnerId, UpdatedAt, UUIDPk, ZeroByDefault
+from models.base import (
+    Base,
+    CreatedAt,
+    JSONDict,
+    OwnerKey,
+    UpdatedAt,
+    UUIDPk,
+    ZeroByDefault,
+)
 from models.enums import LearnDifficulty, LessonStatus, sa_enum
 
 LEARN_DIFFICULTY = sa_enum(LearnDifficulty, "learn_difficulty")
@@ -96,7 +104,9 @@ class UserLessonProgress(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     lesson_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("learn_lessons.id", ondelete="CASCADE"), index=True
     )
@@ -120,7 +130,9 @@ class UserDrillStats(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     drill_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("learn_drills.id", ondelete="CASCADE"), index=True
     )
@@ -137,7 +149,7 @@ class FlashcardDeck(Base):
     __table_args__ = (CheckConstraint("card_count >= 0", name="card_count_non_negative"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     name: Mapped[str]
     description: Mapped[str | None]
     category: Mapped[str | None]
@@ -155,16 +167,19 @@ class Flashcard(Base):
 
     __tablename__ = "flashcards"
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["deck_id", "user_id"],
+            ["flashcard_decks.id", "flashcard_decks.user_id"],
+            ondelete="CASCADE",
+        ),
         CheckConstraint("ease_factor > 0", name="ease_factor_positive"),
         CheckConstraint("interval >= 0", name="interval_non_negative"),
         CheckConstraint("review_count >= 0", name="review_count_non_negative"),
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    deck_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("flashcard_decks.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[OwnerKey]
+    deck_id: Mapped[uuid.UUID] = mapped_column(index=True)
     front: Mapped[str]
     back: Mapped[str]
     ease_factor: Mapped[float] = mapped_column(server_default=text("2.5"))

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, OwnerId, TrueByDefault, UUIDPk, ZeroByDefault
+from models.base import Base, CreatedAt, OwnerKey, TrueByDefault, UUIDPk, ZeroByDefault
 from models.enums import MarketCategory, sa_enum
 
 MARKET_CATEGORY = sa_enum(MarketCategory, "market_category")
@@ -34,9 +34,7 @@ class MarketItem(Base):
     is_consumable: Mapped[TrueByDefault]
     """A consumable can be bought again; anything else once per user."""
     sort_order: Mapped[ZeroByDefault]
-    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     created_at: Mapped[CreatedAt]
 
 
@@ -52,7 +50,7 @@ class UserPurchase(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("market_items.id"), index=True)
     cost_coins: Mapped[int]
     """What the user paid (prices change; the ledger row says the same)."""

@@ -80,7 +80,7 @@ BEGIN
             USING ERRCODE = 'P0001';
     END IF;
     UPDATE user_purchases SET redeemed_at = now()
-    WHERE id = p_purchase_id
+    WHERE id = p_purchase_id AND user_id = p_user_id
     RETURNING * INTO v_purchase;
     RETURN v_purchase;
 END;

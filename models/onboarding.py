@@ -68,7 +68,7 @@ class UserOnboardingState(Base):
 
     id: Mapped[UUIDPk]
     user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, primary_key=True
     )
     flow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("onboarding_flows.id"), index=True)
     current_step_id: Mapped[uuid.UUID | None] = mapped_column(

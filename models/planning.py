@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, UniqueConstraint, text
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import (
@@ -18,7 +18,7 @@ from models.base import (
     CreatedAt,
     FalseByDefault,
     JSONDict,
-    OwnerId,
+    OwnerKey,
     UpdatedAt,
     UUIDPk,
 )
@@ -29,10 +29,18 @@ CALENDAR_EVENT_TYPE = sa_enum(CalendarEventType, "calendar_event_type")
 
 class CalendarEvent(Base):
     __tablename__ = "calendar_events"
-    __table_args__ = (Index(None, "user_id", "start_time", "end_time"),)
+    __table_args__ = (
+        ForeignKeyConstraint(["workout_id", "user_id"], ["workouts.id", "workouts.user_id"]),
+        ForeignKeyConstraint(
+            ["parent_event_id", "user_id"],
+            ["calendar_events.id", "calendar_events.user_id"],
+            ondelete="CASCADE",
+        ),
+        Index(None, "user_id", "start_time", "end_time"),
+    )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     title: Mapped[str]
     description: Mapped[str | None]
     event_type: Mapped[CalendarEventType] = mapped_column(
@@ -42,16 +50,12 @@ class CalendarEvent(Base):
     end_time: Mapped[datetime | None]
     all_day: Mapped[FalseByDefault]
     location: Mapped[str | None]
-    workout_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("workouts.id", ondelete="SET NULL"), index=True
-    )
+    workout_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     """Foreign key and index added by revision 0008, with the ``workouts`` table."""
     recurrence_rule: Mapped[str | None]
     """An RFC 5545 RRULE."""
     recurrence_end: Mapped[datetime | None]
-    parent_event_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("calendar_events.id", ondelete="CASCADE"), index=True
-    )
+    parent_event_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     color: Mapped[str | None]
     reminder_minutes: Mapped[int | None]
     event_metadata: Mapped[JSONDict | None] = mapped_column("metadata")
@@ -64,7 +68,9 @@ class DailyPlan(Base):
     __table_args__ = (UniqueConstraint("user_id", "date"),)
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     date: Mapped[date]
     items: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
     notes: Mapped[str | None]
@@ -76,9 +82,7 @@ class PlanTemplate(Base):
     __tablename__ = "plan_templates"
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     name: Mapped[str]
     description: Mapped[str | None]
     items: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))

@@ -14,7 +14,7 @@ from models.base import (
     Base,
     CreatedAt,
     FalseByDefault,
-    OwnerId,
+    OwnerKey,
     TrueByDefault,
     UpdatedAt,
     UUIDPk,
@@ -46,9 +46,7 @@ class UniversalQuest(Base):
     skill_id: Mapped[str | None]
     """A skill key (``skill_definitions.key``); D1 kept it unconstrained and so do we."""
     is_active: Mapped[TrueByDefault] = mapped_column(index=True)
-    created_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(index=True)
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 
@@ -61,7 +59,9 @@ class UserQuestProgress(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     quest_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("universal_quests.id", ondelete="CASCADE"), index=True
     )
@@ -90,7 +90,7 @@ class Quest(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     title: Mapped[str]
     description: Mapped[str | None]
     category: Mapped[str]

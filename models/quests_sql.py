@@ -89,7 +89,7 @@ BEGIN
                       ELSE 'in_progress'::quest_status END,
         completed = progress + p_increment >= v_target,
         completed_at = CASE WHEN progress + p_increment >= v_target THEN now() END
-    WHERE id = v_progress.id
+    WHERE id = v_progress.id AND user_id = p_user_id
     RETURNING * INTO v_progress;
     RETURN v_progress;
 END;
@@ -156,7 +156,7 @@ BEGIN
     SET quests_completed = quests_completed + 1, last_activity_at = now()
     WHERE user_id = p_user_id;
     UPDATE user_quest_progress SET rewards_claimed_at = now()
-    WHERE id = v_progress.id
+    WHERE id = v_progress.id AND user_id = p_user_id
     RETURNING * INTO v_progress;
     RETURN v_progress;
 END;

@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKeyConstraint, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, OwnerId, UpdatedAt, UUIDPk
+from models.base import Base, CreatedAt, OwnerKey, UpdatedAt, UUIDPk
 from models.enums import TrackVisibility, sa_enum
 
 TRACK_VISIBILITY = sa_enum(TrackVisibility, "track_visibility")
@@ -25,7 +25,7 @@ class ReferenceTrack(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     title: Mapped[str]
     artist: Mapped[str | None]
     r2_key: Mapped[str] = mapped_column(index=True)
@@ -50,16 +50,21 @@ class ReferenceTrack(Base):
 class TrackAnalysisCache(Base):
     __tablename__ = "track_analysis_cache"
     __table_args__ = (
+        # One analysis per track, the distribution column in the key (revision 0031).
+        UniqueConstraint("track_id", "user_id"),
+        ForeignKeyConstraint(
+            ["track_id", "user_id"],
+            ["reference_tracks.id", "reference_tracks.user_id"],
+            ondelete="CASCADE",
+        ),
         CheckConstraint("bpm > 0", name="bpm_positive"),
         CheckConstraint("energy BETWEEN 0 AND 1", name="energy_range"),
         CheckConstraint("danceability BETWEEN 0 AND 1", name="danceability_range"),
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
-    track_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("reference_tracks.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[OwnerKey]
+    track_id: Mapped[uuid.UUID]
     bpm: Mapped[float | None]
     key: Mapped[str | None]
     """The musical key, e.g. ``F# minor``."""

@@ -31,7 +31,7 @@ class UserSettings(Base):
 
     id: Mapped[UUIDPk]
     user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, primary_key=True
     )
     nudge_intensity: Mapped[NudgeIntensity | None] = mapped_column(
         NUDGE_INTENSITY, server_default=NudgeIntensity.STANDARD.value
@@ -60,7 +60,9 @@ class UserInterest(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     interest_key: Mapped[str]
     priority: Mapped[int] = mapped_column(server_default=text("1"))
     created_at: Mapped[CreatedAt]
@@ -74,7 +76,9 @@ class UserUiModule(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     module_key: Mapped[str]
     weight: Mapped[int] = mapped_column(server_default=text("50"))
     enabled: Mapped[bool] = mapped_column(server_default=text("true"))

@@ -6,10 +6,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, func, text
+from sqlalchemy import Index, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, CreatedAt, FalseByDefault, JSONDict, OwnerId, UpdatedAt, UUIDPk
+from models.base import (
+    Base,
+    CreatedAt,
+    FalseByDefault,
+    JSONDict,
+    OwnerKey,
+    UpdatedAt,
+    UUIDPk,
+)
 from models.enums import AccessRequestStatus, FeedbackStatus, sa_enum
 
 FEEDBACK_STATUS = sa_enum(FeedbackStatus, "feedback_status")
@@ -20,9 +28,7 @@ class Feedback(Base):
     __tablename__ = "feedback"
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     type: Mapped[str]
     message: Mapped[str]
     page_url: Mapped[str | None]
@@ -40,7 +46,7 @@ class Notification(Base):
     )
 
     id: Mapped[UUIDPk]
-    user_id: Mapped[OwnerId]
+    user_id: Mapped[OwnerKey]
     type: Mapped[str]
     title: Mapped[str]
     message: Mapped[str | None]
@@ -56,9 +62,7 @@ class AdminAuditLog(Base):
     __table_args__ = (Index(None, "target_type", "target_id"),)
 
     id: Mapped[UUIDPk]
-    admin_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    admin_id: Mapped[uuid.UUID] = mapped_column(index=True)
     action: Mapped[str]
     target_type: Mapped[str | None]
     target_id: Mapped[str | None]
@@ -78,9 +82,7 @@ class AccessRequest(Base):
     status: Mapped[AccessRequestStatus] = mapped_column(
         ACCESS_REQUEST_STATUS, server_default=AccessRequestStatus.PENDING.value, index=True
     )
-    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(index=True)
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[CreatedAt]
 

@@ -1,12 +1,14 @@
 """The Citus distribution design's static rules (dbtools.distribution).
 
 Each rule is shown to pass on a small compliant schema and to fail on the same schema with
-one violation added, in a database of the test's own; the real schema at head is checked
-only for being fully placed (its tenant keys come in later revisions, see
-docs/distribution.md).
+one violation added, in a database of the test's own. The real schema at head must follow the
+design (revisions 0025-0035 gave it its tenant keys), with one named exception still open:
+the init-plan policies (``OPEN_INIT_PLAN_POLICIES`` below).
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from sqlalchemy import Engine, text
@@ -15,15 +17,19 @@ from sqlalchemy.engine import URL
 import models
 from dbtools.distribution import (
     DESIGN,
+    Catalog,
     Design,
     Kind,
     Placement,
+    Violation,
     by_key,
     check,
     colocation_group,
     local,
     main,
+    read_catalog,
     reference,
+    violations,
 )
 
 # tenants <- notes <- note_tags are one colocation group; kinds is a reference table, ops_log
@@ -230,3 +236,86 @@ def test_command_prints_the_design(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| users | distributed by `id` |" in out
     assert "| habit_logs | distributed by `user_id`, colocated with `users` |" in out
     assert len(out.splitlines()) == len(DESIGN) + 2
+
+
+# Open question, being closed by the lead: Citus refuses the init-plan form
+# ``user_id = (SELECT app_user_id())`` (revision 0021) in a distributed or reference table's
+# policy (LEAD_NOTES.md, 09:10 "PROBE ANSWER"; docs/distribution.md, "Open since revisions
+# 0020-0024"). The tenant-key revisions write their policies in the plain form; the lead's
+# revision at the end of the chain rewrites the remaining ones and then removes this
+# allow-list. It admits only violations of the ``policy`` rule whose policy's every subquery is
+# that init-plan (of app_user_id or app_is_service): any other subquery is still reported.
+OPEN_INIT_PLAN_POLICIES = "policy"
+_INIT_PLAN = re.compile(r"\(\s*SELECT (app_user_id|app_is_service)\(\) AS \1\)")
+
+
+def violations_but_the_open_question(catalog: Catalog) -> list[Violation]:
+    init_plan_only = {
+        (p.table, p.name)
+        for p in catalog.policies
+        if _INIT_PLAN.search(p.expression)
+        and not re.search(r"\bSELECT\b", _INIT_PLAN.sub("", p.expression), re.IGNORECASE)
+    }
+    return [
+        v
+        for v in violations(catalog)
+        if not (
+            v.rule == OPEN_INIT_PLAN_POLICIES
+            and any(
+                v.table == table and f"policy {name} has a subquery" in v.message
+                for table, name in init_plan_only
+            )
+        )
+    ]
+
+
+def test_head_follows_the_design(head_db: URL, head_engine: Engine) -> None:
+    """A later revision cannot break distributability unnoticed: keys, foreign keys, columns,
+    triggers and policies at head are all as Citus needs them (but the open question)."""
+    with head_engine.connect() as connection:
+        catalog = read_catalog(connection)
+    assert [str(v) for v in violations_but_the_open_question(catalog)] == []
+    # The exception is in use (remove it with the revision that rewrites the policies).
+    assert any(v.rule == OPEN_INIT_PLAN_POLICIES for v in violations(catalog))
+
+
+HEAD_BREAKS = {
+    "subquery policy": (
+        "CREATE POLICY goal_milestones_via_goals ON goal_milestones TO ignition_app"
+        " USING (EXISTS (SELECT 1 FROM goals g WHERE g.id = goal_id))",
+        "goal_milestones: row-level security policy goal_milestones_via_goals has a subquery",
+    ),
+    "init-plan and another subquery": (
+        "CREATE POLICY habits_both ON habits TO ignition_app USING (user_id ="
+        " (SELECT app_user_id()) AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_id))",
+        "habits: row-level security policy habits_both has a subquery",
+    ),
+    "single-column foreign key": (
+        "CREATE UNIQUE INDEX habits_id_key ON habits (id);\n"
+        "ALTER TABLE habit_logs DROP CONSTRAINT habit_logs_habit_id_user_id_fkey,"
+        " ADD FOREIGN KEY (habit_id) REFERENCES habits (id) ON DELETE CASCADE",
+        "habit_logs: foreign key habit_logs_habit_id_fkey (habit_id) -> habits (id) does not "
+        "carry the distribution column",
+    ),
+    "trigger reading a parent": (
+        "CREATE FUNCTION peek() RETURNS trigger LANGUAGE plpgsql AS"
+        " 'BEGIN PERFORM 1 FROM goals; RETURN NEW; END';\n"
+        "CREATE TRIGGER goal_milestones_peek BEFORE INSERT ON goal_milestones"
+        " FOR EACH ROW EXECUTE FUNCTION peek()",
+        "goal_milestones: trigger goal_milestones_peek runs peek()",
+    ),
+}
+
+
+@pytest.mark.parametrize(("ddl", "expected"), HEAD_BREAKS.values(), ids=HEAD_BREAKS.keys())
+def test_the_head_check_still_fails_on_what_it_must(
+    head_engine: Engine, ddl: str, expected: str
+) -> None:
+    """The allow-list is narrow: anything but the init-plan form is reported at head."""
+    with head_engine.connect() as connection:
+        for statement in ddl.split(";\n"):
+            connection.execute(text(statement))
+        catalog = read_catalog(connection)
+        connection.rollback()
+    found = [str(v) for v in violations_but_the_open_question(catalog)]
+    assert any(v.startswith(expected) for v in found), found

@@ -98,10 +98,10 @@ def make_goal(connection: Connection, user: uuid.UUID, milestones: list[bool]) -
     for order, done in enumerate(milestones):
         connection.execute(
             text(
-                "INSERT INTO goal_milestones (goal_id, title, is_completed, sort_order) "
-                "VALUES (:g, :t, :d, :o)"
+                "INSERT INTO goal_milestones (goal_id, user_id, title, is_completed, sort_order) "
+                "VALUES (:g, :u, :t, :d, :o)"
             ),
-            {"g": goal_id, "t": f"step {order}", "d": done, "o": order},
+            {"g": goal_id, "u": user, "t": f"step {order}", "d": done, "o": order},
         )
     return goal_id
 

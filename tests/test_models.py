@@ -33,7 +33,11 @@ def test_function_bodies_carry_no_bind_like_colons() -> None:
 def test_constraint_names_follow_the_postgres_convention() -> None:
     assert NAMING_CONVENTION["fk"].endswith("_fkey")
     names = {c.name for t in models.Base.metadata.tables.values() for c in t.constraints if c.name}
-    assert {"users_pkey", "accounts_user_id_fkey", "user_wallet_coins_non_negative_check"} <= names
+    assert {
+        "users_pkey",
+        "habit_logs_habit_id_user_id_fkey",
+        "user_wallet_coins_non_negative_check",
+    } <= names
 
 
 def test_relationships_load(head_engine: Engine) -> None:

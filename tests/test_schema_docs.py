@@ -25,6 +25,7 @@ def test_every_table_is_drawn_in_exactly_one_domain() -> None:
 def test_a_link_to_another_domain_is_a_stub_with_the_referenced_column() -> None:
     planning = next(d for d in schema_docs.domains() if d.module == "models.planning")
     drawing = schema_docs.diagram(planning)
-    assert "  workouts {\n    UUID id PK\n  }" in drawing
+    # the composite key (id, user_id) that calendar_events' (workout_id, user_id) references
+    assert "  workouts {\n    UUID id PK\n    UUID user_id PK\n  }" in drawing
     assert "  workouts ||--o{ calendar_events : workout_id" in drawing
     assert "TIMESTAMPTZ start_time" in drawing

@@ -20,7 +20,9 @@ refuse a row of one user that points at another user's parent.
   distributes it by ``email_lower``; ``users`` by ``id`` cannot keep a unique key on
   ``lower(email)``). No foreign key to ``users`` (another colocation group): ``delete_user``
   deletes its row. The app may read its own row; writing it is service work (sign-up and an
-  e-mail change, like sessions and linked accounts since 0021).
+  e-mail change, like sessions and linked accounts since 0021). Its policy compares with
+  ``app_user_id()`` itself, not the init-plan ``(SELECT app_user_id())``, which Citus refuses
+  in a policy of a distributed table (probed by the lead).
 - ``quest_templates``: a reference table for the global quests (``quests`` rows without a
   user), the columns of ``quests`` without the per-user state; revision 0026 moves the rows.
   A read-only catalogue for the app and the service, like the other reference tables.
@@ -91,7 +93,7 @@ CREATE TABLE user_emails (
     op.execute("REVOKE INSERT, UPDATE, DELETE ON user_emails FROM ignition_app")
     op.execute(
         "CREATE POLICY user_emails_own_rows ON user_emails AS PERMISSIVE FOR SELECT "
-        "TO ignition_app USING (user_id = (SELECT app_user_id()))"
+        "TO ignition_app USING (user_id = app_user_id())"
     )
     op.execute(
         "CREATE POLICY user_emails_readonly ON user_emails AS PERMISSIVE FOR SELECT "
