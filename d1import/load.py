@@ -19,7 +19,8 @@ The steps, in order, for a table T:
    already in T), naming the row it collides with; the keys T declares without an index of
    its own (``rules.DECLARED_KEYS``: users' e-mail, held by ``user_emails``) first;
 6. quarantine rows whose foreign key finds no parent (SQLite did not enforce them), naming
-   the parent when it was quarantined (a derived column's parent reference counts as one);
+   the parent when it was quarantined (also D1's references the target keeps without a
+   foreign key, and a derived column's parent reference: ``rules.checked_references``);
 7. write up the quarantine, insert the rest; record the ids that changed and checksums of
    what was converted and of what landed.
 """
@@ -50,8 +51,8 @@ from d1import.rules import (
     STAGE,
     STAGE_ADJUSTMENTS,
     Rules,
+    checked_references,
     derive,
-    derived_references,
 )
 from d1import.source import Source
 
@@ -277,7 +278,7 @@ class TableLoader:
         for index in self.target.unique_indexes:
             self._execute(rules.duplicates_in_source(index))
             self._execute(rules.duplicates_of_existing(index))
-        foreign_keys = derived_references(self.target, self.map.derived)
+        foreign_keys = checked_references(self.target, self.map)
         self_referencing = any(fk.parent == self.target.name for fk in foreign_keys)
         while True:  # a quarantined row can orphan its children in the same table
             removed = sum(self._execute(rules.orphans(fk)).rowcount for fk in foreign_keys)

@@ -74,6 +74,9 @@ class TableMap:
     derived: dict[str, DerivedColumn] = field(default_factory=dict)
     """Target column -> where the import takes its value (added where D1 had nothing)."""
     rows_elsewhere: RowsElsewhere | None = None
+    references: dict[str, str] = field(default_factory=dict)
+    """Target column -> the table whose id D1's foreign key on it names: the import checks
+    these whether or not the target keeps the foreign key (``UNENFORCED_REASON``)."""
 
 
 # D1 column -> (Postgres column, reason), where the name changes beyond snake_case.
@@ -147,6 +150,15 @@ ROWS_ELSEWHERE: dict[str, RowsElsewhere] = {
     ),
 }
 
+# A D1 reference the target keeps without a foreign key (docs/distribution.md: accounts,
+# sessions, authenticators, the shared reference tables and the operators' logs reference
+# users from another colocation group; ``delete_user`` cleans them up).
+UNENFORCED_REASON = (
+    "a reference to {parent} in D1, kept without a foreign key on the tenant-key schema "
+    "(another colocation group): the ids are still derived as {parent}'s, and the import "
+    "still quarantines a row whose {parent} row is missing or quarantined"
+)
+
 # By the Postgres column's type, most specific first (BIGINT is an INTEGER to SQLAlchemy).
 CONVERSION_BY_TYPE: tuple[tuple[type[Any], str], ...] = (
     (Boolean, "boolean"),
@@ -172,15 +184,45 @@ def d1_tables() -> dict[str, dict[str, Any]]:
     return {table["name"]: table for table in schema["tables"]}
 
 
-def conversion_for(column: Column[Any]) -> str:
-    """The conversion a D1 value needs to fit ``column``, named by what it does."""
+def d1_references(table: str) -> dict[str, str]:
+    """D1 column -> the table whose ``id`` D1's foreign key on it references."""
+    return {
+        fk["columns"][0]: fk["ref_table"]
+        for fk in d1_tables()[table]["foreign_keys"]
+        if fk["ref_columns"] == ["id"] and len(fk["columns"]) == 1
+    }
+
+
+def _referenced_table(column: Column[Any], seen: frozenset[int] = frozenset()) -> str | None:
+    """The table whose ``id`` the column names: a foreign key to an ``id`` first; a column
+    of a composite key (``user_id`` of ``(parent_id, user_id) -> parent (id, user_id)``)
+    names what the parent's column names."""
+    keys = sorted(column.foreign_keys, key=lambda fk: fk.column.name != "id")
+    for fk in keys:
+        if fk.column.name == "id":
+            return fk.column.table.name
+    for fk in keys:
+        if id(fk.column) not in seen and fk.column is not column:
+            found = _referenced_table(fk.column, seen | {id(column)})
+            if found is not None:
+                return found
+    return None
+
+
+def conversion_for(column: Column[Any], d1_reference: str | None = None) -> str:
+    """The conversion a D1 value needs to fit ``column``, named by what it does
+    (``d1_reference``: the table D1's foreign key on the column names, if any)."""
     type_ = column.type
     if isinstance(type_, UUID):
+        # A reference first: on the tenant-key schema user_id is part of the primary key
+        # (id, user_id) and still names a users row.
+        referenced = _referenced_table(column)
+        if referenced is not None:
+            return f"uuid_fk:{referenced}"
+        if d1_reference is not None:
+            return f"uuid_fk:{d1_reference}"
         if column.primary_key:
             return "uuid_pk"
-        foreign = next(iter(column.foreign_keys), None)
-        if foreign is not None:
-            return f"uuid_fk:{foreign.column.table.name}"
         return "uuid_loose"
     if isinstance(type_, ENUM):
         return f"enum:{type_.name}"
@@ -211,10 +253,19 @@ def build_mapping() -> dict[str, TableMap]:
                     reason = f"JSON text is now typed {typed}; the _json suffix is dropped"
             if pg_name not in target.c:
                 raise KeyError(f"D1 column {name}.{d1_name} has no Postgres column {pg_name}")
-            conversion = CONVERSIONS.get((name, d1_name)) or conversion_for(target.c[pg_name])
+            d1_reference = d1_references(name).get(d1_name)
+            conversion = CONVERSIONS.get((name, d1_name)) or conversion_for(
+                target.c[pg_name], d1_reference
+            )
+            if d1_reference and not target.c[pg_name].foreign_keys:
+                reason = reason or UNENFORCED_REASON.format(parent=d1_reference)
             columns[d1_name] = ColumnMap(pg_name, conversion, reason)
         mapping[name] = TableMap(
-            name, columns, _derived(name, columns), _rows_elsewhere(name, columns)
+            name,
+            columns,
+            _derived(name, columns),
+            _rows_elsewhere(name, columns),
+            {columns[c].column or c: parent for c, parent in d1_references(name).items()},
         )
     return mapping
 

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from d1import.bookkeeping import SECRET_COLUMNS
 from d1import.catalog import ForeignKey, TargetTable, UniqueIndex
-from d1import.mapping import DerivedColumn
+from d1import.mapping import DerivedColumn, TableMap
 
 STAGE = "d1import_stage"
 PENDING = "d1import_pending"
@@ -57,20 +57,27 @@ def derive(column: str, derived: DerivedColumn) -> sql.Composed:
     )
 
 
-def derived_references(
-    target: TargetTable, derived: dict[str, DerivedColumn]
-) -> tuple[ForeignKey, ...]:
-    """The table's foreign keys, after the plain reference of each derived column's parent
-    (``via`` -> ``parent.id``): a row whose parent is missing or quarantined is named so
-    even when the table's own key to the parent is composite (``(via, user_id)``), which a
-    NULL derived column would let pass."""
+def checked_references(target: TargetTable, table_map: TableMap) -> tuple[ForeignKey, ...]:
+    """The references the orphan rule checks: the table's foreign keys, after two kinds of
+    plain ``column -> parent.id`` references the target may not hold itself: each derived
+    column's parent reference (a row whose parent is missing or quarantined is named so even
+    when the table's own key to the parent is composite ``(via, user_id)``, which a NULL
+    derived column would let pass), and D1's references the target keeps without a foreign
+    key (``mapping.UNENFORCED_REASON``)."""
     own = {(fk.columns, fk.parent, fk.parent_columns) for fk in target.foreign_keys}
-    implied = tuple(
+    covered = {(c, fk.parent) for fk in target.foreign_keys for c in fk.columns}
+    implied = [
         ForeignKey(f"{target.name}_{d.via}_derivation", (d.via,), d.parent, ("id",))
-        for d in derived.values()
+        for d in table_map.derived.values()
         if ((d.via,), d.parent, ("id",)) not in own
-    )
-    return implied + target.foreign_keys
+    ]
+    named = {fk.columns for fk in implied}
+    implied += [
+        ForeignKey(f"{target.name}_{column}_d1_reference", (column,), parent, ("id",))
+        for column, parent in table_map.references.items()
+        if (column, parent) not in covered and (column,) not in named
+    ]
+    return tuple(implied) + target.foreign_keys
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ report. ``--dry-run`` does all of it in one transaction that is rolled back."""
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import logging
 import sqlite3
 import time
@@ -23,7 +24,7 @@ from d1import import elsewhere, report, target_only
 from d1import.bookkeeping import IMPORT_LOCK_KEY, SCHEMA_DDL
 from d1import.errors import SafeMessage, one_line, sqlite_message
 from d1import.load import TableLoader
-from d1import.mapping import TableMap, build_mapping, d1_tables
+from d1import.mapping import TableMap, build_mapping, d1_references, d1_tables
 from d1import.results import RunResult, TableResult, empty_result
 from d1import.source import Source, SourceError, open_source
 from d1import.source_check import check_source, parse_allow_missing
@@ -53,8 +54,33 @@ def enum_labels() -> dict[str, tuple[str, ...]]:
 
 
 def table_order() -> list[str]:
+    """D1's tables, parents first: by the models' foreign keys and by D1's own references
+    (the target keeps some without a foreign key: ``mapping.d1_references``), otherwise in
+    the models' order."""
     d1 = set(d1_tables())
-    return [t.name for t in models.Base.metadata.sorted_tables if t.name in d1]
+    tables = [t for t in models.Base.metadata.sorted_tables if t.name in d1]
+    rank = {t.name: i for i, t in enumerate(tables)}
+    parents = {
+        t.name: (
+            {fk.column.table.name for fk in t.foreign_keys} | set(d1_references(t.name).values())
+        )
+        & d1 - {t.name}
+        for t in tables
+    }
+    ready = [rank[name] for name, waits in parents.items() if not waits]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        name = tables[heapq.heappop(ready)].name
+        order.append(name)
+        for child, waits in parents.items():
+            if name in waits:
+                waits.discard(name)
+                if not waits:
+                    heapq.heappush(ready, rank[child])
+    if len(order) != len(tables):
+        raise RuntimeError(f"a cycle of references among {sorted(set(rank) - set(order))}")
+    return order
 
 
 def _preflight(connection: psycopg.Connection, source: Source) -> None:

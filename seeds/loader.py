@@ -2,7 +2,9 @@
 
 - Ids are ``dbtools.ids.legacy_uuid(table, legacy_id)``, the derivation the D1 import uses,
   so seeded and imported references to ``skill_focus`` are one row. Columns listed under a
-  file's ``references`` hold another table's legacy id and are derived the same way.
+  file's ``references`` hold another table's legacy id and are derived the same way. A file
+  whose rows are D1 rows of another table (``ids_of``: the starter quests are D1 ``quests``
+  rows that land in ``quest_templates``) derives them from that table, as the import does.
 - Each row is upserted on the file's natural ``key``; a row whose values did not change is
   not written (its ``xmin`` stays), a changed one is updated in place (its id, and so every
   foreign key to it, stays). Nothing is ever deleted.
@@ -42,6 +44,8 @@ class SeedFile:
     key: list[str]
     references: dict[str, str]
     rows: list[dict[str, Any]]
+    ids_of: str | None = None
+    """The D1 table the rows' legacy ids belong to, when it is not ``table``'s name."""
 
 
 @dataclass
@@ -85,6 +89,9 @@ def read_seed_files(data_dir: Path = DATA_DIR) -> list[SeedFile]:
             raise SeedError(f"{path}: unknown table {document['table']!r}")
         if not isinstance(document["rows"], list):
             raise SeedError(f"{path}: rows must be a list")
+        ids_of = document.get("ids_of")
+        if ids_of is not None and not isinstance(ids_of, str):
+            raise SeedError(f"{path}: ids_of must be the name of a D1 table")
         files.append(
             SeedFile(
                 path,
@@ -92,6 +99,7 @@ def read_seed_files(data_dir: Path = DATA_DIR) -> list[SeedFile]:
                 list(document["key"]),
                 dict(document.get("references", {})),
                 document["rows"],
+                ids_of,
             )
         )
     order = {table: i for i, table in enumerate(models.Base.metadata.sorted_tables)}
@@ -121,7 +129,7 @@ def prepare(seed: SeedFile) -> list[dict[str, Any]]:
         if "id" in table.c:
             if not isinstance(legacy_id, str | int) or legacy_id == "":
                 raise SeedError(f"{where}: legacy_id is missing")
-            values["id"] = legacy_uuid(table.name, legacy_id)
+            values["id"] = legacy_uuid(seed.ids_of or table.name, legacy_id)
         unknown = set(values) - set(table.c.keys())
         if unknown:
             raise SeedError(f"{where}: {table.name} has no column {', '.join(sorted(unknown))}")

@@ -249,7 +249,9 @@ def test_every_row_is_loaded_or_quarantined_with_its_reason(
     assert (kind, column) == ("duplicate_key", "email")
     # Reported against user_emails, which holds the e-mail's uniqueness on the tenant-key
     # schema (users_email_lower_key goes): the same reason whether or not that index is there.
-    assert detail == "same e-mail as user user_ada: lower(email) = ada@example.org (user_emails_pkey)"
+    assert (
+        detail == "same e-mail as user user_ada: lower(email) = ada@example.org (user_emails_pkey)"
+    )
     assert reasons["accounts:acc_3"] == (
         "depends_on_quarantined",
         "userId",
@@ -504,12 +506,16 @@ def snapshot_data(engine: Engine) -> dict[str, str]:
     stamped = {"created_at", "updated_at"}  # set by now() when the seeds wrote the row
     selects = {
         table: ", ".join(
-            f'"{c.column}"'
-            for c in table_map.columns.values()
-            if c.column and not (table in seeded_tables and c.column in stamped)
+            [
+                f'"{c.column}"'
+                for c in table_map.columns.values()
+                if c.column and not (table in seeded_tables and c.column in stamped)
+            ]
+            + [f'"{column}"' for column in table_map.derived]  # a child's user_id
         )
         for table, table_map in mapping.items()
     }
+    selects["quest_templates"] = "id, title, category, is_universal"  # D1's global quests
     selects["d1import.id_map"] = "*"
     with engine.connect() as connection:
         sums = {}

@@ -26,7 +26,7 @@ EXPECTED = {
     "learn_topics": 6,
     "learn_drills": 7,
     "universal_quests": 8,
-    "quests": 5,
+    "quest_templates": 5,
     "ignition_packs": 4,
     "daw_shortcuts": 5,
     "glossary_terms": 5,
@@ -108,6 +108,19 @@ def test_ids_are_the_import_derivation(head_engine: Engine) -> None:
         ).scalar_one()
     assert skill == legacy_uuid("skill_definitions", "skill_focus")
     assert situp == legacy_uuid("exercises", "3_4_Sit-Up")
+
+
+def test_starter_quests_are_templates_with_the_ids_of_d1_quests(head_engine: Engine) -> None:
+    """The starter quests are global: they go to quest_templates (quests holds only users'
+    quests), under the id D1's quests row has, so the import finds them there."""
+    seed(head_engine)
+    with head_engine.connect() as connection:
+        focus = connection.execute(
+            text("SELECT id FROM quest_templates WHERE title = 'Complete a Focus Session'")
+        ).scalar_one()
+        in_quests = connection.execute(text("SELECT count(*) FROM quests")).scalar_one()
+    assert focus == legacy_uuid("quests", "quest_first_focus")
+    assert in_quests == 0
 
 
 def test_an_edited_file_updates_in_place(head_engine: Engine, tmp_path: Path) -> None:
