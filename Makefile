@@ -50,7 +50,7 @@ test-pg18: venv  ## the tests again on the embedded PostgreSQL 18 (.ci/run runs 
 	$(WITH_PG18) $(BIN)/pytest
 
 test-citus: venv  ## the Citus tests (tests_citus/) on the cluster whose coordinator is CITUS_URL
-	@test -n "$$CITUS_URL" || { echo 'make test-citus: CITUS_URL is not set: export CITUS_URL=postgresql://postgres@HOST:PORT/postgres (the Citus coordinator; README, "Running on Citus")' >&2; exit 2; }
+	@test -n "$$CITUS_URL" || { echo 'make test-citus: CITUS_URL is not set: export CITUS_URL=postgresql://postgres@HOST:PORT/postgres (the Citus coordinator; README, "make test-citus")' >&2; exit 2; }
 	$(BIN)/pytest tests_citus
 
 check: venv  ## drift check: models (tables, enums, functions, views, triggers) == migrations

@@ -75,7 +75,7 @@ def coordinator_url() -> URL:
     if not raw:
         raise ClusterError(
             f"{ENV_URL} is not set: export {ENV_URL}=postgresql://postgres@HOST:PORT/postgres "
-            "(the Citus coordinator; README, 'Running on Citus')"
+            "(the Citus coordinator; README, 'make test-citus')"
         )
     url = make_url(raw.replace("postgres://", "postgresql://", 1))
     if url.drivername == "postgresql":

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from dbtools.citus import Plan, distribute
+from dbtools.citus import CitusError, Plan, distribute
 from tests.support import engine_for, run_alembic
 from tests_citus.cluster import (
     Cluster,
@@ -78,7 +78,11 @@ def distributed_database(cluster: Cluster, name: str) -> Iterator[Distributed]:
         before = foreign_keys(url)
         said: list[str] = []
         with engine_for(url) as engine, engine.connect() as connection:
-            plan = distribute(connection, say=said.append)
+            try:
+                plan = distribute(connection, say=said.append)
+            except CitusError as exc:
+                shown = "\n".join(exc.details[:30])
+                pytest.fail(f"distribute refused the schema at head: {exc}\n{shown}")
         with engine_for(url) as engine, engine.begin() as connection:
             load_seeds(connection)
         yield Distributed(url, said, plan, before)
