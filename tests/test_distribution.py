@@ -33,7 +33,8 @@ from dbtools.distribution import (
 )
 
 # tenants <- notes <- note_tags are one colocation group; kinds is a reference table, ops_log
-# and ops_notes stay on the coordinator (ops_log, tied to kinds, as a "citus local table"). Composite keys and foreign keys carry tenant_id throughout.
+# and ops_notes stay on the coordinator (ops_log, tied to kinds, as a "citus local table").
+# Composite keys and foreign keys carry tenant_id throughout.
 COMPLIANT_SCHEMA = """
 CREATE TABLE tenants (id uuid PRIMARY KEY);
 CREATE TABLE kinds (id integer PRIMARY KEY, name text UNIQUE);
