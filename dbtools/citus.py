@@ -14,7 +14,8 @@ with ``CREATE EXTENSION citus`` done and the workers added with ``citus_add_node
 4. creates the reference tables, then the anchors of the colocation groups (``users``, the
    lookup tables), then the tables colocated with them; the local tables stay as they are;
 5. registers the money and progress functions (``DISTRIBUTED_FUNCTIONS``) with
-   ``create_distributed_function(..., colocate_with => 'users')``;
+   ``create_distributed_function(..., colocate_with => 'users')``, and gives ``app_user_id()``
+   the setting it needs on the shards (``FUNCTION_SETTINGS``);
 6. puts every foreign key back, as it was (``NOT VALID`` stays so).
 
 All of it runs in one transaction: a failure leaves the database as it was. A second run
@@ -57,6 +58,15 @@ DATABASE_SETTINGS: Mapping[str, str] = {
 }
 
 
+# Function settings the cluster needs: app_user_id() is called by the policies on the shards
+# and reads the reference table sessions there, a query Citus refuses inside a shard's query
+# unless nested execution is allowed (docs/distribution.md, "On the cluster"). On the function,
+# so nothing else may nest, and a session cannot turn it off for the policies.
+FUNCTION_SETTINGS: Mapping[str, Mapping[str, str]] = {
+    "app_user_id()": {"citus.allow_nested_distributed_execution": "on"},
+}
+
+
 class CitusError(Exception):
     """A one-line reason why the database cannot be distributed (nothing was changed)."""
 
@@ -90,6 +100,7 @@ class Plan:
     anchors: list[str] = field(default_factory=list)
     colocated: list[str] = field(default_factory=list)
     functions: list[tuple[str, str]] = field(default_factory=list)  # (signature, argument)
+    function_settings: list[tuple[str, str, str]] = field(default_factory=list)
     foreign_keys: list[DroppedForeignKey] = field(default_factory=list)
     placed: list[str] = field(default_factory=list)  # already as designed
     local: list[str] = field(default_factory=list)
@@ -99,7 +110,7 @@ class Plan:
         return self.reference + self.anchors + self.colocated
 
     def is_empty(self) -> bool:
-        return not (self.settings or self.tables or self.functions)
+        return not (self.settings or self.tables or self.functions or self.function_settings)
 
 
 # --- reading the cluster --------------------------------------------------------------------
@@ -217,6 +228,9 @@ class Target:
     functions_with: str = "users"
     schema: str = SCHEMA
     head: str | None = field(default_factory=head_revision)
+    function_settings: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: FUNCTION_SETTINGS
+    )
 
 
 def plan(connection: Connection, target: Target | None = None) -> Plan:
@@ -296,6 +310,7 @@ def plan(connection: Connection, target: Target | None = None) -> Plan:
     result.colocated = _ordered_colocated(result.colocated, design)
 
     result.functions = _functions_to_distribute(connection, current, target)
+    result.function_settings = _function_settings_to_set(connection, target)
     to_place = set(result.tables)
     result.foreign_keys = [
         DroppedForeignKey(table, name, definition)
@@ -337,6 +352,23 @@ def _functions_to_distribute(
     return todo
 
 
+def _function_settings_to_set(connection: Connection, target: Target) -> list[tuple[str, str, str]]:
+    todo: list[tuple[str, str, str]] = []
+    for signature, settings in sorted(target.function_settings.items()):
+        found = connection.execute(
+            text(
+                "SELECT p.oid IS NOT NULL, p.proconfig FROM (SELECT 1) x LEFT JOIN pg_proc p "
+                "ON p.oid = to_regprocedure(:f)"
+            ),
+            {"f": f"{target.schema}.{signature}"},
+        ).one()
+        if not found[0]:
+            raise CitusError(f"function {signature} (FUNCTION_SETTINGS) is not in the schema")
+        present = dict(item.split("=", 1) for item in (found[1] or []))
+        todo += [(signature, k, v) for k, v in settings.items() if present.get(k) != v]
+    return todo
+
+
 def _describe(placement: Placement) -> str:
     if placement.kind is Kind.DISTRIBUTED:
         where = f"distributed by {placement.column}"
@@ -353,8 +385,9 @@ def _say(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
-def _qualified(schema: str, table: str) -> str:
-    return f'"{schema}"."{table}"'
+def _qualified(connection: Connection, schema: str, table: str) -> str:
+    quote = connection.dialect.identifier_preparer.quote_identifier
+    return f"{quote(schema)}.{quote(table)}"
 
 
 def apply(
@@ -369,11 +402,18 @@ def apply(
     # sequential shard DDL once a reference table was touched in the transaction.
     connection.execute(text("SET LOCAL citus.multi_shard_modify_mode = 'sequential'"))
     for name, value in todo.settings.items():
-        connection.execute(text(f"ALTER DATABASE \"{database}\" SET {name} = '{value}'"))
+        statement = connection.execute(
+            text("SELECT format('ALTER DATABASE %I SET %s = %L', current_database(), :n, :v)"),
+            {"n": name, "v": value},
+        ).scalar_one()
+        connection.execute(text(statement))
         say(f"setting   {name} = '{value}' for database {database}")
     for fk in todo.foreign_keys:
         connection.execute(
-            text(f'ALTER TABLE {_qualified(schema, fk.table)} DROP CONSTRAINT "{fk.name}"')
+            text(
+                f"ALTER TABLE {_qualified(connection, schema, fk.table)} DROP CONSTRAINT "
+                f"{connection.dialect.identifier_preparer.quote_identifier(fk.name)}"
+            )
         )
     if todo.foreign_keys:
         say(f"foreign keys: {len(todo.foreign_keys)} taken off (put back at the end)")
@@ -417,10 +457,14 @@ def apply(
             {"f": signature, "argument": argument},
         )
         say(f"function    {signature} by {argument}, colocated with users")
+    for signature, name, value in todo.function_settings:
+        connection.execute(text(f"ALTER FUNCTION {schema}.{signature} SET {name} = '{value}'"))
+        say(f"setting   {name} = '{value}' for function {signature}")
     for fk in todo.foreign_keys:
         connection.execute(
             text(
-                f'ALTER TABLE {_qualified(schema, fk.table)} ADD CONSTRAINT "{fk.name}" '
+                f"ALTER TABLE {_qualified(connection, schema, fk.table)} ADD CONSTRAINT "
+                f"{connection.dialect.identifier_preparer.quote_identifier(fk.name)} "
                 f"{fk.definition}"
             )
         )
@@ -508,11 +552,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     engine = create_engine(url, poolclass=NullPool)
     try:
-        with engine.connect() as connection:
+        try:
+            connection = engine.connect()
+        except DBAPIError as exc:
+            sys.stderr.write(f"error: {connection_error(url, exc)}\n")
+            return 2
+        with connection:
             if args.command == "plan":
                 with connection.begin():
-                    todo = plan(connection)
-                _print_plan(todo)
+                    _print_plan(plan(connection))
             else:
                 distribute(connection)
     except CitusError as exc:
@@ -520,11 +568,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.writelines(f"  {line}\n" for line in exc.details)
         return 1
     except DBAPIError as exc:
-        if exc.connection_invalidated or "connect" in str(exc.orig).lower()[:40]:
-            sys.stderr.write(f"error: {connection_error(url, exc)}\n")
-        else:
-            first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            sys.stderr.write(f"error: {describe(url)}: Citus refused ({first}); nothing changed\n")
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        sys.stderr.write(f"error: {describe(url)}: Citus refused ({first}); nothing changed\n")
         return 1
     finally:
         engine.dispose()
@@ -543,6 +588,8 @@ def _print_plan(todo: Plan) -> None:
         _say(f"distributed {table} ({_describe(DESIGN[table])})")
     for signature, argument in todo.functions:
         _say(f"function    {signature} by {argument}, colocated with users")
+    for signature, name, value in todo.function_settings:
+        _say(f"setting   {name} = '{value}' for function {signature}")
     _say(f"foreign keys taken off and put back: {len(todo.foreign_keys)}")
 
 

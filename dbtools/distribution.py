@@ -99,8 +99,9 @@ DESIGN: Design = {
         "OAuth sign-in looks the account up by (provider, provider_account_id), which must "
         "stay unique across the cluster",
     ),
-    "sessions": by_key(
-        "token_hash", "every request looks its session up by token; the token must stay unique"
+    "sessions": reference(
+        "every policy reads it through app_user_id() on the node of the shard it guards (a "
+        "distributed sessions cannot be read from a shard); writes go to every node"
     ),
     "authenticators": by_key(
         "credential_id", "passkey sign-in looks the credential up by id; it must stay unique"

@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL
 
 from dbtools.citus import main, place_table_sql
 from dbtools.distribution import DESIGN, Kind, Placement
+from models.security import set_session_token_sql
 
 
 def test_distribute_refuses_a_database_without_citus(
@@ -58,3 +59,13 @@ def test_the_helper_takes_the_design_by_default() -> None:
     assert "create_reference_table('public.roles')" in place_table_sql("roles")
     assert DESIGN["audit_log"].kind is Kind.LOCAL
     assert "create_" not in place_table_sql("audit_log")
+
+
+def test_the_token_statement_takes_only_token_characters() -> None:
+    """acting_as presents the token with a SET LOCAL statement (Citus sends those to the
+    workers, not set_config()); SET takes no parameters, so the token is checked."""
+    assert set_session_token_sql("aZ09-_.~+/=") == "SET LOCAL app.session_token = 'aZ09-_.~+/='"
+    assert set_session_token_sql("") == "SET LOCAL app.session_token = ''"
+    for forged in ("x'; SET ROLE ignition_service; --", "a\\b", "a:b", "a b", "é"):
+        with pytest.raises(ValueError, match="a session token holds only"):
+            set_session_token_sql(forged)

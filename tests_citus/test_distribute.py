@@ -25,7 +25,9 @@ from tests.test_distribution import COMPLIANT_SCHEMA, SMALL_DESIGN, by_tenant
 from tests_citus.cluster import Cluster, citus_database, plain_database
 from tests_citus.conftest import RUN_ID, Distributed, foreign_keys
 
-SMALL = Target(design=SMALL_DESIGN, functions={}, functions_with="tenants", head=None)
+SMALL = Target(
+    design=SMALL_DESIGN, functions={}, functions_with="tenants", head=None, function_settings={}
+)
 ROWS = """
 INSERT INTO tenants SELECT gen_random_uuid() FROM generate_series(1, 20);
 INSERT INTO kinds VALUES (1, 'a'), (2, 'b');
@@ -147,7 +149,7 @@ def test_a_refusal_half_way_changes_nothing(small: URL) -> None:
             text("CREATE FUNCTION touch(p_tenant uuid) RETURNS uuid LANGUAGE sql AS 'SELECT $1'")
         )
     before_keys = foreign_keys(small)
-    target = Target(SMALL_DESIGN, {"touch": "p_tenant"}, functions_with="kinds", head=None)
+    target = Target(SMALL_DESIGN, {"touch": "p_tenant"}, "kinds", head=None, function_settings={})
     with engine_for(small) as engine, engine.connect() as connection:
         with pytest.raises(DBAPIError):
             distribute(connection, target, say=lambda _: None)
@@ -182,7 +184,7 @@ def test_refuses_a_database_not_at_head(small: URL) -> None:
         engine.connect() as connection,
         pytest.raises(CitusError, match=r"^the database is at revision \(none\), not at head 0"),
     ):
-        distribute(connection, Target(SMALL_DESIGN, {}, "tenants"))
+        distribute(connection, Target(SMALL_DESIGN, {}, "tenants", function_settings={}))
 
 
 def test_lists_the_violations_and_changes_nothing(small: URL) -> None:
