@@ -40,6 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 import models
+from models.security import acting_as, as_service, set_session_token_sql
 from tests import test_attacks_minting as minting
 from tests.acting import new_session
 from tests.factories import make_user
@@ -76,8 +77,7 @@ def as_login(url: URL, login: str, token: str | None = None) -> Iterator[Connect
     try:
         with engine.connect() as connection:
             if token is not None:
-                quoted = token.replace("'", "''")
-                connection.execute(text(f"SET LOCAL app.session_token = '{quoted}'"))
+                connection.execute(text(set_session_token_sql(token)))
             try:
                 yield connection
             finally:
@@ -153,6 +153,32 @@ def test_the_service_login_sees_every_user(
         assert connection.execute(text("SELECT app_is_service()")).scalar_one() is True
         for name in ("habits", "points_ledger", "user_wallet", "journal_entries"):
             assert visible(connection, name, a[name]) == visible(connection, name, b[name]) == 1
+
+
+def test_the_apps_helpers_act_on_the_cluster(
+    distributed: Distributed,
+    logins: dict[str, str],
+    two_users: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """models.security.acting_as (the token) and as_service (SET LOCAL ROLE
+    ignition_service, LOGIN on the cluster) reach the shards."""
+    a, b = two_users
+    with engine_for(distributed.url) as owner:
+        token = committed_session(owner, uuid.UUID(str(a["users"]["id"])))
+    for login, expected in (("ignition_app", (1, 0)), ("ignition_service", (1, 1))):
+        engine = create_engine(
+            distributed.url.set(username=logins[login], password=None), poolclass=NullPool
+        )
+        try:
+            helper = acting_as(engine, token) if login == "ignition_app" else as_service(engine)
+            with helper as session:
+                seen = tuple(
+                    visible(session.connection(), "habits", rows["habits"]) for rows in (a, b)
+                )
+                session.rollback()
+        finally:
+            engine.dispose()
+        assert seen == expected, login
 
 
 # --- the money and progress functions, and the attacks on them -----------------------------------
