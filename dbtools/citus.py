@@ -67,6 +67,22 @@ FUNCTION_SETTINGS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# Rows no foreign key keeps together on the cluster (the tables are in different colocation
+# groups), counted after every run; each must be 0 (docs/distribution.md, "users and unique
+# e-mail"). Checked when the tables exist.
+VERIFICATIONS: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "users without their user_emails row": (
+        ("users", "user_emails"),
+        "SELECT count(*) FROM (SELECT id FROM users EXCEPT SELECT user_id FROM user_emails) x",
+    ),
+    "user_emails rows whose user is missing": (
+        ("users", "user_emails"),
+        "SELECT count(*) FROM user_emails WHERE user_id IN "
+        "(SELECT user_id FROM user_emails EXCEPT SELECT id FROM users)",
+    ),
+}
+
+
 class CitusError(Exception):
     """A one-line reason why the database cannot be distributed (nothing was changed)."""
 
@@ -103,6 +119,7 @@ class Plan:
     function_settings: list[tuple[str, str, str]] = field(default_factory=list)
     foreign_keys: list[DroppedForeignKey] = field(default_factory=list)
     placed: list[str] = field(default_factory=list)  # already as designed
+    problems: list[str] = field(default_factory=list)  # failed VERIFICATIONS, after the run
     local: list[str] = field(default_factory=list)
 
     @property
@@ -472,10 +489,24 @@ def apply(
         say(f"foreign keys: {len(todo.foreign_keys)} put back")
 
 
+def verify(connection: Connection, schema: str = SCHEMA) -> list[tuple[str, int]]:
+    """``VERIFICATIONS`` whose tables exist, with their counts."""
+    found: list[tuple[str, int]] = []
+    for what, (tables, query) in VERIFICATIONS.items():
+        present = connection.execute(
+            text("SELECT bool_and(to_regclass(:s || '.' || t) IS NOT NULL) FROM unnest(:ts) t"),
+            {"s": schema, "ts": list(tables)},
+        ).scalar_one()
+        if present:
+            found.append((what, int(connection.execute(text(query)).scalar_one())))
+    return found
+
+
 def distribute(
     connection: Connection, target: Target | None = None, say: Callable[[str], None] = _say
 ) -> Plan:
-    """Check, then distribute as ``target`` says, in one transaction; returns what it did."""
+    """Check, then distribute as ``target`` says, in one transaction; then count the rows
+    ``VERIFICATIONS`` look for (in ``Plan.problems`` when not 0). Returns what it did."""
     target = target if target is not None else Target()
     with connection.begin():
         todo = plan(connection, target)
@@ -484,13 +515,19 @@ def distribute(
                 f"nothing to do: {len(todo.placed)} tables already placed as designed, "
                 f"{len(todo.local)} local, functions and settings in place"
             )
-            return todo
-        apply(connection, todo, target, say)
-    say(
-        f"done: {len(todo.tables)} tables placed now ({len(todo.reference)} reference, "
-        f"{len(todo.anchors) + len(todo.colocated)} distributed), {len(todo.placed)} "
-        f"already placed, {len(todo.local)} local; {len(todo.functions)} functions"
-    )
+        else:
+            apply(connection, todo, target, say)
+    if not todo.is_empty():
+        say(
+            f"done: {len(todo.tables)} tables placed now ({len(todo.reference)} reference, "
+            f"{len(todo.anchors) + len(todo.colocated)} distributed), {len(todo.placed)} "
+            f"already placed, {len(todo.local)} local; {len(todo.functions)} functions"
+        )
+    with connection.begin():
+        for what, count in verify(connection, target.schema):
+            say(f"verified: {what}: {count}")
+            if count:
+                todo.problems.append(f"{what}: {count}")
     return todo
 
 
@@ -562,7 +599,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with connection.begin():
                     _print_plan(plan(connection))
             else:
-                distribute(connection)
+                done = distribute(connection)
+                if done.problems:
+                    sys.stderr.write(
+                        f"error: {describe(url)}: distributed, but the cluster holds rows no "
+                        f"foreign key keeps together: {'; '.join(done.problems)}\n"
+                    )
+                    return 1
     except CitusError as exc:
         sys.stderr.write(f"error: {describe(url)}: {exc}\n")
         sys.stderr.writelines(f"  {line}\n" for line in exc.details)

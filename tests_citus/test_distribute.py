@@ -18,8 +18,16 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from dbtools.citus import CitusError, Target, citus_tables, distribute, place_table_sql
+from dbtools.citus import (
+    CitusError,
+    Target,
+    citus_tables,
+    distribute,
+    place_table_sql,
+    verify,
+)
 from dbtools.distribution import DESIGN, DISTRIBUTED_FUNCTIONS, Design, Kind, Placement
+from tests.factories import make_user
 from tests.support import ROOT, engine_for
 from tests.test_distribution import COMPLIANT_SCHEMA, SMALL_DESIGN, by_tenant
 from tests_citus.cluster import Cluster, citus_database, plain_database
@@ -290,4 +298,26 @@ def test_a_second_run_at_head_does_nothing(distributed: Distributed) -> None:
     with engine_for(distributed.url) as engine, engine.connect() as connection:
         assert distribute(connection, say=said.append).is_empty()
     assert said[0].startswith("nothing to do:")
-    assert distributed.said[-1].startswith("done: ")
+    done = [line for line in distributed.said if line.startswith("done: ")]
+    assert done == [
+        f"done: {len(DESIGN) - 4} tables placed now (22 reference, 48 distributed), 0 already "
+        f"placed, 4 local; {len(DISTRIBUTED_FUNCTIONS)} functions"
+    ]
+    assert distributed.said[-2:] == [
+        "verified: users without their user_emails row: 0",
+        "verified: user_emails rows whose user is missing: 0",
+    ]
+
+
+def test_users_without_their_email_row_are_counted(distributed: Distributed) -> None:
+    """users and user_emails are in different colocation groups: no foreign key keeps them
+    together, so every run counts the strays (a query across the two groups)."""
+    with engine_for(distributed.url) as engine:
+        with engine.connect() as connection:
+            before = dict(verify(connection))
+        with engine.begin() as connection:
+            make_user(connection)
+        with engine.connect() as connection:
+            after = dict(verify(connection))
+    stray = "users without their user_emails row"
+    assert after[stray] == before[stray] + 1
