@@ -197,7 +197,8 @@ class UserRole(Base):
 
 
 class AuditLog(Base):
-    """Security-relevant actions. Rows outlive the user they name (``user_id`` SET NULL)."""
+    """Security-relevant actions. Rows outlive the user they name (``delete_user`` sets
+    ``user_id`` NULL; no foreign key: the log stays on the Citus coordinator)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index(None, "entity_type", "entity_id"),)

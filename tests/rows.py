@@ -26,12 +26,24 @@ from sqlalchemy.dialects.postgresql import BYTEA, ENUM, INET, JSONB, TIMESTAMP, 
 import models
 
 FAR_FUTURE = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+# Columns naming a user (with a foreign key to users or, since revision 0031 dropped those Citus
+# cannot keep, without one): they get the row's user.
+USER_COLUMNS = {
+    "user_id",
+    "created_by",
+    "created_by_user_id",
+    "reviewed_by",
+    "admin_id",
+    "granted_by",
+}
 
 
 def _value(column: Column[Any], keys: dict[str, Any], tag: str = "") -> Any:
     """A value that satisfies the column's type and this schema's CHECKs."""
-    if column.name == "user_id" and "users" in keys and not column.foreign_keys:
-        return keys["users"]["id"]  # a user's row without a foreign key (user_emails)
+    # A user column is the row's user, also when it sits in several foreign keys (a composite
+    # key to the parent and the key to users) or in none.
+    if column.name in USER_COLUMNS and "users" in keys and column.table.name != "users":
+        return keys["users"]["id"]
     foreign = next(iter(column.foreign_keys), None)
     if foreign is not None:
         target = foreign.column

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
-from models.auth import Account, Role, Session, User, UserRole
+from models.auth import Account, Role, Session, User, UserEmail, UserRole
 from models.auth_sql import UserSessionCount, UserWithRoles
 
 
@@ -22,12 +22,30 @@ def add_user(orm: OrmSession, email: str = "ada@example.org") -> User:
     return user
 
 
+def sign_up(orm: OrmSession, email: str) -> User:
+    """What sign-up does since revision 0025 (service work): users and user_emails together."""
+    user = add_user(orm, email)
+    orm.add(UserEmail(email_lower=email.lower(), user_id=user.id))
+    orm.flush()
+    return user
+
+
 def test_email_is_unique_regardless_of_case(head_engine: Engine) -> None:
     with OrmSession(head_engine) as orm:
-        add_user(orm, "Ada@Example.org")
+        sign_up(orm, "Ada@Example.org")
         orm.commit()
-        with pytest.raises(IntegrityError, match="users_email_lower_key"):
-            add_user(orm, "ada@example.ORG")
+        with pytest.raises(IntegrityError, match="user_emails_pkey"):
+            sign_up(orm, "ada@example.ORG")
+        orm.rollback()
+        assert orm.scalar(text("SELECT count(*) FROM users")) == 1
+
+
+def test_user_emails_holds_lower_case_only(head_engine: Engine) -> None:
+    with OrmSession(head_engine) as orm:
+        user = add_user(orm, "Ada@Example.org")
+        orm.add(UserEmail(email_lower="Ada@Example.org", user_id=user.id))
+        with pytest.raises(IntegrityError, match="user_emails_lowercase_check"):
+            orm.flush()
 
 
 def test_defaults_come_from_the_server(head_engine: Engine) -> None:
@@ -62,8 +80,10 @@ def test_deleting_a_user_cascades_to_accounts_and_sessions(head_engine: Engine) 
             )
         )
         orm.commit()
-        orm.execute(text("DELETE FROM users WHERE id = :id"), {"id": user.id})
+        # accounts and sessions have no foreign key to users (Citus): delete_user() deletes them
+        assert orm.scalar(text("SELECT delete_user(:id)"), {"id": user.id}) is True
         orm.commit()
+        assert orm.scalar(text("SELECT count(*) FROM users")) == 0
         assert orm.scalar(text("SELECT count(*) FROM accounts")) == 0
         assert orm.scalar(text("SELECT count(*) FROM sessions")) == 0
 
@@ -148,5 +168,6 @@ def test_views_report_roles_and_session_counts(head_engine: Engine) -> None:
             row.user_id: (row.active_sessions, row.total_sessions)
             for row in orm.scalars(select(UserSessionCount))
         }
-        assert counts == {ada.id: (1, 2), bob.id: (0, 0)}
+        assert counts == {ada.id: (1, 2)}
+        assert bob.id not in counts  # a user without sessions has no row (revision 0031)
         assert sorted(r.key for r in orm.get_one(User, ada.id).roles) == ["admin", "editor"]

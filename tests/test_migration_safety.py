@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -70,7 +71,17 @@ def checksums(connection: Connection) -> dict[str, str]:
     return sums
 
 
-def test_rows_survive_every_revision_going_down_and_up(head_db: URL, head_engine: Engine) -> None:
+# Where the populated database, on its way down, must have the catalog of a fresh one: before
+# the tenant keys (0025-0035), whose downgrades rebuild keys, policies and functions on data.
+FRESH_CATALOG_AT = "0024"
+
+
+def test_rows_survive_every_revision_going_down_and_up(
+    head_db: URL, head_engine: Engine, empty_db: URL, empty_engine: Engine
+) -> None:
+    run_alembic(empty_db, "upgrade", FRESH_CATALOG_AT)
+    with empty_engine.connect() as connection:
+        fresh = snapshot(connection)
     with head_engine.begin() as connection:
         counts = fill_every_table(connection)
         at_head = checksums(connection)
@@ -87,12 +98,78 @@ def test_rows_survive_every_revision_going_down_and_up(head_db: URL, head_engine
             after_up = checksums(connection)
         assert {t: after_up[t] for t in after_down} == after_down, f"{revision} up lost rows"
         run_alembic(head_db, "downgrade", "-1")
+        if revision == f"{int(FRESH_CATALOG_AT) + 1:04d}":
+            with head_engine.connect() as connection:
+                came_down = snapshot(connection)
+            assert came_down == fresh, diff(fresh, came_down)
         if revision == "0008":
             with head_engine.connect() as connection:
                 linked = connection.execute(
                     text("SELECT count(*) FROM calendar_events WHERE workout_id IS NOT NULL")
                 ).scalar_one()
             assert linked == 0
+
+
+# (child, parent, the child's column that references the parent): what 0025-0026 fill
+TENANT_CHILDREN = (
+    ("goal_milestones", "goals", "goal_id"),
+    ("workout_sections", "workouts", "workout_id"),
+    ("workout_exercises", "workouts", "workout_id"),
+    ("exercise_sets", "workout_sessions", "session_id"),
+    ("program_weeks", "training_programs", "program_id"),
+    ("program_workouts", "program_weeks", "program_week_id"),
+    ("flashcards", "flashcard_decks", "deck_id"),
+    ("track_analysis_cache", "reference_tracks", "track_id"),
+)
+
+
+def test_the_tenant_keys_fill_a_populated_database(head_db: URL, head_engine: Engine) -> None:
+    """Two users' rows at 0024, more than one backfill batch of one child, a global quest:
+    after the upgrade every child carries its parent's user, every user their e-mail row, and
+    the global quest is a template."""
+    with head_engine.begin() as connection:
+        a = fill_every_table(connection, tag="a")
+        b = fill_every_table(connection, tag="b")
+    run_alembic(head_db, "downgrade", "0024")
+    with head_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO goal_milestones (goal_id, title) "
+                "SELECT :g, 'step ' || i FROM generate_series(1, 5200) i"
+            ),
+            {"g": b["goals"]["id"]},
+        )
+        connection.execute(text("UPDATE users SET email = upper(email)"))
+        connection.execute(
+            text("INSERT INTO quests (title, category) VALUES ('Global', 'starter')")
+        )
+    run_alembic(head_db, "upgrade", "head")
+    with head_engine.connect() as connection:
+        for child, parent, column in TENANT_CHILDREN:
+            wrong = connection.execute(
+                text(
+                    f"SELECT count(*) FROM {child} c LEFT JOIN {parent} p ON p.id = c.{column} "
+                    "WHERE p.user_id IS DISTINCT FROM c.user_id"
+                )
+            ).scalar_one()
+            assert wrong == 0, child
+        milestones: dict[Any, int] = {
+            row.user_id: row.n
+            for row in connection.execute(
+                text("SELECT user_id, count(*) AS n FROM goal_milestones GROUP BY user_id")
+            )
+        }
+        assert milestones == {a["users"]["id"]: 1, b["users"]["id"]: 5201}
+        emails = connection.execute(
+            text(
+                "SELECT count(*) FROM users u JOIN user_emails e "
+                "ON e.user_id = u.id AND e.email_lower = lower(u.email)"
+            )
+        ).scalar_one()
+        assert emails == connection.execute(text("SELECT count(*) FROM users")).scalar_one() == 2
+        assert connection.execute(
+            text("SELECT title FROM quest_templates WHERE title = 'Global'")
+        ).scalar_one()
 
 
 def _psql(url: URL, sql: str) -> None:

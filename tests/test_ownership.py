@@ -6,16 +6,43 @@ from sqlalchemy import Engine, text
 
 import models
 from d1import.mapping import build_mapping, d1_tables
+from tests.rows import fill_every_table
+
+# Revision 0031 dropped the foreign keys to users that Citus cannot keep (from the lookup,
+# reference and coordinator-local tables, and user_roles.granted_by); delete_user() does what
+# their ON DELETE did.
+BY_DELETE_USER = {
+    ("accounts", "user_id"): "CASCADE",
+    ("sessions", "user_id"): "CASCADE",
+    ("authenticators", "user_id"): "CASCADE",
+    ("exercises", "user_id"): "CASCADE",
+    ("plan_templates", "user_id"): "CASCADE",
+    ("infobase_entries", "user_id"): "CASCADE",
+    ("admin_audit_log", "admin_id"): "CASCADE",
+    ("user_emails", "user_id"): "CASCADE",
+    ("market_items", "created_by_user_id"): "SET NULL",
+    ("universal_quests", "created_by"): "SET NULL",
+    ("audit_log", "user_id"): "SET NULL",
+    ("feedback", "user_id"): "SET NULL",
+    ("access_requests", "reviewed_by"): "SET NULL",
+    ("user_roles", "granted_by"): "SET NULL",
+}
 
 
 def owner_foreign_keys() -> list[tuple[str, str, str]]:
-    """(table, column, ON DELETE) for every column that references users.id."""
+    """(table, column, ON DELETE) for every column that references users.id, and those whose
+    key delete_user() stands in for."""
     found = []
     for table in models.Base.metadata.sorted_tables:
         for fk in table.foreign_keys:
             if fk.column.table.name == "users" and table.name != "users":
                 found.append((table.name, fk.parent.name, (fk.ondelete or "NO ACTION").upper()))
-    return found
+    return found + [(t, c, action) for (t, c), action in BY_DELETE_USER.items()]
+
+
+def test_delete_user_stands_in_only_for_keys_that_are_gone() -> None:
+    for table, column in BY_DELETE_USER:
+        assert not models.Base.metadata.tables[table].c[column].foreign_keys, (table, column)
 
 
 def test_every_user_reference_is_indexed(head_engine: Engine) -> None:
@@ -59,24 +86,22 @@ def test_postgres_only_user_references_cascade_or_detach() -> None:
 
 
 def test_deleting_a_user_removes_their_rows_everywhere(head_engine: Engine) -> None:
-    """One user with a row in every user-owned table; delete them; nothing of theirs is left."""
+    """One user with a row in every table; delete_user(); nothing of theirs is left, and the
+    rows that outlive them (SET NULL) are still there without them."""
     with head_engine.begin() as connection:
-        user = connection.execute(
-            text("INSERT INTO users (email) VALUES ('gone@example.org') RETURNING id")
-        ).scalar_one()
-        connection.execute(text("SELECT award_coins(:u, 5, 'x')"), {"u": user})
-        connection.execute(
-            text("INSERT INTO workouts (user_id, name) VALUES (:u, 'Legs')"), {"u": user}
-        )
-        connection.execute(
-            text("INSERT INTO journal_entries (user_id, content) VALUES (:u, 'dear diary')"),
-            {"u": user},
-        )
-        connection.execute(text("INSERT INTO user_settings (user_id) VALUES (:u)"), {"u": user})
-        connection.execute(text("DELETE FROM users WHERE id = :u"), {"u": user})
-        for table, column, action in owner_foreign_keys():
-            if action == "CASCADE":
-                left = connection.execute(
-                    text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :u'), {"u": user}
+        rows = fill_every_table(connection, tag="gone")
+        user = rows["users"]["id"]
+        assert connection.execute(text("SELECT delete_user(:u)"), {"u": user}).scalar_one()
+        references = owner_foreign_keys()
+        cascaded = {table for table, _, action in references if action == "CASCADE"}
+        for table, column, action in references:
+            left = connection.execute(
+                text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :u'), {"u": user}
+            ).scalar_one()
+            assert left == 0, (table, column)
+            if action == "SET NULL" and table not in cascaded:  # user_roles: their own grant
+                kept = connection.execute(
+                    text(f'SELECT count(*) FROM "{table}" WHERE id = :id'),
+                    {"id": rows[table]["id"]},
                 ).scalar_one()
-                assert left == 0, table
+                assert kept == 1, (table, column)

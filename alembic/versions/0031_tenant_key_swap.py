@@ -36,7 +36,9 @@ under a short ACCESS EXCLUSIVE lock; env.py's lock_timeout makes the revision gi
 roll back whole) instead of queueing behind a long transaction.
 
 Downgrade restores the previous views, primary keys, foreign keys (validated, with their
-actions) and the unique indexes of 0030, and drops the five functions.
+actions) and the unique indexes of 0030, and drops the five functions. It fails, changing
+nothing, if rows have come to name a user that no longer exists (a user deleted without
+``delete_user``), as those foreign keys would refuse them.
 """
 
 from collections.abc import Sequence
