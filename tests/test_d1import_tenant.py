@@ -295,22 +295,17 @@ def test_the_map_lists_the_derived_columns_and_where_quests_go() -> None:
 def test_a_child_pointing_at_another_users_row_is_quarantined(
     tmp_path: Path, seeded_db: URL, seeded_engine: Engine
 ) -> None:
-    """With the composite keys of the design ((workout_id, user_id) -> workouts (id,
-    user_id)), a program slot of Ann's week pointing at Ben's workout cannot load: its user
-    is its week's, not the workout's. The key is added here by hand (a revision adds them on
-    the tenant-key schema); the import reads whatever keys the target has."""
-    with seeded_engine.begin() as connection:
-        connection.execute(
+    """The composite keys of the tenant-key schema ((workout_id, user_id) -> workouts (id,
+    user_id), revision 0031): a program slot of Ann's week pointing at Ben's workout cannot
+    load, its user being its week's, not the workout's."""
+    with seeded_engine.connect() as connection:
+        keys = connection.execute(
             text(
-                "CREATE UNIQUE INDEX IF NOT EXISTS test_workouts_id_user ON workouts (id, user_id)"
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'program_workouts'::regclass AND contype = 'f'"
             )
-        )
-        connection.execute(
-            text(
-                "ALTER TABLE program_workouts ADD CONSTRAINT test_program_workouts_workout_user "
-                "FOREIGN KEY (workout_id, user_id) REFERENCES workouts (id, user_id)"
-            )
-        )
+        ).scalars()
+        assert any(k.startswith("FOREIGN KEY (workout_id, user_id)") for k in keys)
     d1 = D1Builder(tmp_path / "d1.sqlite")
     for who in ("u_ann", "u_ben"):
         d1.add("users", id=who, email=f"{who}@example.org")
