@@ -23,6 +23,7 @@ from dbtools.citus import (
     Target,
     citus_tables,
     distribute,
+    main,
     place_table_sql,
     verify,
 )
@@ -321,3 +322,12 @@ def test_users_without_their_email_row_are_counted(distributed: Distributed) -> 
             after = dict(verify(connection))
     stray = "users without their user_emails row"
     assert after[stray] == before[stray] + 1
+
+
+def test_the_plan_command_at_head_says_nothing_is_left(
+    distributed: Distributed, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", distributed.url.render_as_string(hide_password=False))
+    assert main(["plan"]) == 0
+    out = capsys.readouterr().out
+    assert out == f"nothing to do: {len(DESIGN) - 4} tables already placed as designed\n"
