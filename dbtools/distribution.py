@@ -17,7 +17,9 @@ catalog rather than as Citus errors, so it runs on plain PostgreSQL in ``make te
 - a reference table references only reference tables; a local table references no
   distributed table, and no distributed table references a local one;
 - no row-level security policy of a distributed or reference table has a subquery (Citus
-  cannot propagate one: "Subqueries are not supported in policies on distributed tables");
+  cannot propagate one: "Subqueries are not supported in policies on distributed tables"),
+  nor one of a local table tied to a reference table by foreign keys (Citus turns it into a
+  "citus local table" when the foreign key is added: "cannot create policy");
 - a trigger on a distributed or reference table runs a function known to touch only its own
   row (``ROW_LOCAL_TRIGGER_FUNCTIONS``): Citus runs triggers on each shard, and allows them
   at all only with ``citus.enable_unsafe_triggers``.
@@ -97,8 +99,9 @@ DESIGN: Design = {
         "OAuth sign-in looks the account up by (provider, provider_account_id), which must "
         "stay unique across the cluster",
     ),
-    "sessions": by_key(
-        "token_hash", "every request looks its session up by token; the token must stay unique"
+    "sessions": reference(
+        "every policy reads it through app_user_id() on the node of the shard it guards (a "
+        "distributed sessions cannot be read from a shard); writes go to every node"
     ),
     "authenticators": by_key(
         "credential_id", "passkey sign-in looks the credential up by id; it must stay unique"
@@ -192,6 +195,31 @@ DESIGN: Design = {
     "admin_audit_log": local("cross-user log for operators"),
     "access_requests": local("requests from people who are not users yet"),
     "db_metadata": reference("a few settings every node may read"),
+}
+
+# Functions Citus may send to the node of the user they act for (create_distributed_function,
+# colocated with users), by the argument naming that user: the money and progress functions.
+DISTRIBUTED_FUNCTIONS: Mapping[str, str] = {
+    name: "p_user_id"
+    for name in (
+        "start_focus_session",
+        "complete_focus_session",
+        "pause_focus_session",
+        "resume_focus_session",
+        "abandon_focus_session",
+        "award_xp",
+        "award_coins",
+        "spend_coins",
+        "update_streak",
+        "complete_habit",
+        "update_goal_progress",
+        "purchase_item",
+        "redeem_purchase",
+        "accept_universal_quest",
+        "update_quest_progress",
+        "advance_quest",
+        "claim_quest_rewards",
+    )
 }
 
 
@@ -451,19 +479,50 @@ def _foreign_key_rules(catalog: Catalog, design: Design) -> list[Violation]:
 _SUBQUERY = re.compile(r"\bSELECT\b", re.IGNORECASE)
 
 
+def citus_local_tables(catalog: Catalog, design: Design) -> set[str]:
+    """Local tables Citus turns into "citus local tables": those with a foreign key to a
+    reference table, and every local table connected to them by foreign keys."""
+    local_tables = {t for t, p in design.items() if p.kind is Kind.LOCAL}
+    pulled = {
+        fk.table
+        for fk in catalog.foreign_keys
+        if fk.table in local_tables
+        and fk.parent in design
+        and design[fk.parent].kind is Kind.REFERENCE
+    }
+    while True:
+        more = {
+            other
+            for fk in catalog.foreign_keys
+            for one, other in ((fk.table, fk.parent), (fk.parent, fk.table))
+            if one in pulled and other in local_tables and other not in pulled
+        }
+        if not more:
+            return pulled
+        pulled |= more
+
+
 def _policy_rules(catalog: Catalog, design: Design) -> list[Violation]:
     found: list[Violation] = []
+    pulled = citus_local_tables(catalog, design)
     for policy in sorted(catalog.policies, key=lambda p: (p.table, p.name)):
         placement = design.get(policy.table)
-        if placement is None or placement.kind is Kind.LOCAL:
+        if placement is None:
+            continue
+        if placement.kind is Kind.LOCAL and policy.table not in pulled:
             continue
         if _SUBQUERY.search(policy.expression):
+            kind = (
+                "citus local (it is tied to a reference table by foreign keys)"
+                if placement.kind is Kind.LOCAL
+                else str(placement.kind)
+            )
             found.append(
                 Violation(
                     policy.table,
                     "policy",
                     f"row-level security policy {policy.name} has a subquery, which Citus "
-                    f"cannot propagate to a {placement.kind} table's shards",
+                    f"cannot propagate to a {kind} table's shards",
                 )
             )
     return found

@@ -15,11 +15,13 @@ rather than setting anything by hand, so no code path forgets it:
 
 At the start of every transaction both helpers set, LOCAL to it, the role and the token:
 ``acting_as`` presents the token, ``as_service`` runs ``SET LOCAL ROLE ignition_service`` and
-clears the token. A session in AUTOCOMMIT is refused: SET LOCAL would end with the statement.
+clears the token, with SET LOCAL statements (which Citus also sends to its workers). A session
+in AUTOCOMMIT is refused: SET LOCAL would end with the statement.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -52,10 +54,24 @@ def _set_acting_context(session: Session, transaction: SessionTransaction, conne
         )
     if service:
         connection.execute(text(f"SET LOCAL ROLE {SERVICE_ROLE}"))
-    connection.execute(
-        text("SELECT set_config('app.session_token', :token, true)"),
-        {"token": "" if service else token},
-    )
+    connection.execute(text(set_session_token_sql("" if service else str(token))))
+
+
+# What a session token may hold (URL-safe and standard base64, hex): it is written into the SET
+# statement as a literal, so nothing that could end or escape the literal is let through.
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]*")
+
+
+def set_session_token_sql(token: str) -> str:
+    """``SET LOCAL app.session_token = '<token>'``, the statement that presents the token for
+    the current transaction. A statement, not ``set_config()``: on Citus only SET LOCAL
+    statements reach the workers (``citus.propagate_set_commands = 'local'``), and SET takes
+    no bind parameters, so the token is checked here and written as a literal."""
+    if _TOKEN.fullmatch(token) is None:
+        raise ValueError(
+            "a session token holds only letters, digits and . _ ~ + / = - (base64 or hex)"
+        )
+    return f"SET LOCAL app.session_token = '{token}'"
 
 
 @contextmanager

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
 
+from models.security import set_session_token_sql
+
 
 def new_session(connection: Connection, user: uuid.UUID, *, lifetime: str = "1 hour") -> str:
     """Write a session for ``user`` (as the caller's role) and return its raw token."""
@@ -41,9 +43,8 @@ def as_role(engine: Engine, role: str, user: uuid.UUID | None = None) -> Iterato
     with engine.connect() as connection:
         if user is not None:
             token = new_session(connection, user)
-            connection.execute(
-                text("SELECT set_config('app.session_token', :t, false)"), {"t": token}
-            )
+            # SET LOCAL (the transaction rolled back at the end): the statement the app uses.
+            connection.execute(text(set_session_token_sql(token)))
         connection.execute(text(f"SET SESSION AUTHORIZATION {role}"))
         try:
             yield connection
