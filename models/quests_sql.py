@@ -1,4 +1,4 @@
-"""Functions and views of quests (revision 0005).
+"""Functions and views of quests (revision 0005; accept_universal_quest as of 0037).
 
 - ``accept_universal_quest`` starts (or returns) the user's progress row on an active quest.
 - ``update_quest_progress`` adds to it, capped at the quest's target; reaching the target
@@ -28,11 +28,12 @@ ACCEPT_UNIVERSAL_QUEST = declare_function(
     """
 DECLARE
     v_progress user_quest_progress;
+    v_now timestamptz := now();
 BEGIN
     IF NOT app_may_act_for(p_user_id) THEN
         RAISE EXCEPTION 'not allowed to act for user %', p_user_id
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+                  HINT = 'Present the user''s session token (SET LOCAL app.session_token), or act as the service.';
     END IF;
     PERFORM 1 FROM universal_quests WHERE id = p_quest_id AND is_active;
     IF NOT FOUND THEN
@@ -40,9 +41,9 @@ BEGIN
             USING ERRCODE = 'no_data_found';
     END IF;
     INSERT INTO user_quest_progress (user_id, quest_id, status, accepted_at)
-    VALUES (p_user_id, p_quest_id, 'accepted', now())
+    VALUES (p_user_id, p_quest_id, 'accepted', v_now)
     ON CONFLICT (user_id, quest_id) DO UPDATE
-        SET status = 'accepted', accepted_at = now()
+        SET status = 'accepted', accepted_at = v_now
         WHERE user_quest_progress.status = 'available'
     RETURNING * INTO v_progress;
     IF NOT FOUND THEN
