@@ -113,6 +113,19 @@ def _preflight(connection: psycopg.Connection, source: Source) -> None:
                 f"the target database is at revision {version or 'none'}, not at head {head}: "
                 "run `alembic upgrade head` (or `make upgrade`) first"
             )
+        cur.execute("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL")
+        if (cur.fetchone() or (False,))[0]:
+            cur.execute(
+                "SELECT count(*) FROM pg_dist_partition "
+                "WHERE logicalrelid::regclass::text NOT LIKE 'd1import.%'"
+            )
+            placed = int((cur.fetchone() or (0,))[0])
+            if placed:
+                raise ImportRefused(
+                    f"the target's tables are already placed by Citus ({placed} distributed or "
+                    "reference tables): import into the coordinator before distributing, then "
+                    'run `python -m dbtools.citus distribute` (README, "Distributing a database")'
+                )
         cur.execute("SELECT EXISTS (SELECT 1 FROM users)")
         has_users = bool((cur.fetchone() or (False,))[0])
         cur.execute("SELECT to_regclass('d1import.runs') IS NOT NULL")

@@ -23,13 +23,16 @@ WHERE NOT EXISTS (SELECT 1 FROM user_emails e WHERE e.email_lower = lower(u.emai
 ON CONFLICT DO NOTHING
 """
 
+# Set differences, not correlated NOT EXISTS: users and user_emails are in different colocation
+# groups on Citus, which plans EXCEPT but refuses such a join (id is unique in users and
+# email_lower in user_emails, so the pairs are the rows).
 CHECK_USER_EMAILS = """
 SELECT (SELECT count(*) FROM users) AS users,
        (SELECT count(*) FROM user_emails) AS rows,
-       (SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM user_emails e
-            WHERE e.email_lower = lower(u.email) AND e.user_id = u.id)) AS users_without_row,
-       (SELECT count(*) FROM user_emails e WHERE NOT EXISTS (SELECT 1 FROM users u
-            WHERE u.id = e.user_id AND lower(u.email) = e.email_lower)) AS rows_without_user
+       (SELECT count(*) FROM (SELECT id, lower(email) FROM users
+            EXCEPT SELECT user_id, email_lower FROM user_emails) x) AS users_without_row,
+       (SELECT count(*) FROM (SELECT user_id, email_lower FROM user_emails
+            EXCEPT SELECT id, lower(email) FROM users) x) AS rows_without_user
 """
 
 

@@ -21,17 +21,24 @@ from d1import.target_only import checks as target_only_checks
 EXAMPLES = 3
 LISTED = 20  # wallet mismatches and differences listed in the report (the rest counted)
 
+# The wallet/ledger comparison first (user_wallet and points_ledger are joined on user_id, which
+# Citus runs on each user's node), the names from the local id_map after (Citus refuses a join
+# of distributed tables with a local one in one step).
 WALLET_LEDGER = """
-SELECT w.user_id::text AS user_id,
-       COALESCE(m.legacy_id, w.user_id::text) AS legacy_id,
-       w.coins AS wallet_coins, COALESCE(l.coins, 0) AS ledger_coins,
-       w.xp AS wallet_xp, COALESCE(l.xp, 0) AS ledger_xp,
+WITH mismatched AS MATERIALIZED (
+    SELECT w.user_id, w.coins AS wallet_coins, COALESCE(l.coins, 0) AS ledger_coins,
+           w.xp AS wallet_xp, COALESCE(l.xp, 0) AS ledger_xp
+    FROM user_wallet w
+    LEFT JOIN (SELECT user_id, sum(coins) AS coins, sum(xp) AS xp
+               FROM points_ledger GROUP BY user_id) l ON l.user_id = w.user_id
+    WHERE w.coins <> COALESCE(l.coins, 0) OR w.xp <> COALESCE(l.xp, 0)
+)
+SELECT x.user_id::text AS user_id,
+       COALESCE(m.legacy_id, x.user_id::text) AS legacy_id,
+       x.wallet_coins, x.ledger_coins, x.wallet_xp, x.ledger_xp,
        count(*) OVER () AS total
-FROM user_wallet w
-LEFT JOIN (SELECT user_id, sum(coins) AS coins, sum(xp) AS xp FROM points_ledger GROUP BY user_id) l
-       ON l.user_id = w.user_id
-LEFT JOIN d1import.id_map m ON m.source_table = 'users' AND m.new_id = w.user_id
-WHERE w.coins <> COALESCE(l.coins, 0) OR w.xp <> COALESCE(l.xp, 0)
+FROM mismatched x
+LEFT JOIN d1import.id_map m ON m.source_table = 'users' AND m.new_id = x.user_id
 ORDER BY 2
 LIMIT %s
 """

@@ -118,7 +118,7 @@ LATER: dict[str, Created] = {
     "0034": _c("", "", ""),  # drops the unique keys that span users
     "0035": _c("", "", ""),  # drops the fill triggers
     "0036": _c("", "", ""),  # policies call app_user_id()/app_is_service() plainly
-    "0037": _c("", "", ""),  # accept_universal_quest without now() in its upsert
+    "0037": _c("", "", ""),  # three functions read now() into a variable (Citus)
 }
 
 # The document's summary table, as it states it: (tables, functions, views) per revision.

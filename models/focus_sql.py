@@ -140,13 +140,14 @@ PAUSE_FOCUS_SESSION = declare_function(
     "pause_focus_session",
     """
 DECLARE
+    v_now timestamptz := now();
     v_session focus_sessions;
     v_remaining integer;
 BEGIN
     IF NOT app_may_act_for(p_user_id) THEN
         RAISE EXCEPTION 'not allowed to act for user %', p_user_id
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+                  HINT = 'Present the user''s session token (SET LOCAL app.session_token), or act as the service.';
     END IF;
     SELECT * INTO v_session FROM focus_sessions
     WHERE id = p_session_id AND user_id = p_user_id FOR UPDATE;
@@ -159,14 +160,14 @@ BEGIN
             USING ERRCODE = 'P0001';
     END IF;
     v_remaining := GREATEST(0, ceil(EXTRACT(epoch FROM GREATEST(
-        v_session.started_at + make_interval(secs => v_session.duration), v_session.expires_at) - now())))::integer;
+        v_session.started_at + make_interval(secs => v_session.duration), v_session.expires_at) - v_now)))::integer;
     UPDATE focus_sessions
-    SET status = 'paused', paused_at = now(), paused_remaining = v_remaining
+    SET status = 'paused', paused_at = v_now, paused_remaining = v_remaining
     WHERE id = p_session_id AND user_id = p_user_id
     RETURNING * INTO v_session;
     DELETE FROM focus_pause_state WHERE user_id = p_user_id;
     INSERT INTO focus_pause_state (user_id, mode, time_remaining, paused_at)
-    VALUES (p_user_id, v_session.mode, v_remaining, now());
+    VALUES (p_user_id, v_session.mode, v_remaining, v_now);
     RETURN v_session;
 END;
 """,

@@ -62,13 +62,14 @@ UPDATE_QUEST_PROGRESS = declare_function(
     "update_quest_progress",
     """
 DECLARE
+    v_now timestamptz := now();
     v_progress user_quest_progress;
     v_target integer;
 BEGIN
     IF NOT app_may_act_for(p_user_id) THEN
         RAISE EXCEPTION 'not allowed to act for user %', p_user_id
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Set app.user_id to this user, or app.service_context for service work.';
+                  HINT = 'Present the user''s session token (SET LOCAL app.session_token), or act as the service.';
     END IF;
     IF p_increment IS NULL OR p_increment <= 0 THEN
         RAISE EXCEPTION 'update_quest_progress: increment must be positive, got %', p_increment
@@ -89,7 +90,7 @@ BEGIN
         status = CASE WHEN progress + p_increment >= v_target THEN 'completed'::quest_status
                       ELSE 'in_progress'::quest_status END,
         completed = progress + p_increment >= v_target,
-        completed_at = CASE WHEN progress + p_increment >= v_target THEN now() END
+        completed_at = CASE WHEN progress + p_increment >= v_target THEN v_now END
     WHERE id = v_progress.id AND user_id = p_user_id
     RETURNING * INTO v_progress;
     RETURN v_progress;

@@ -12,7 +12,11 @@ How the app acts differs on Citus, and so do these tests (docs/distribution.md):
   ``tests/acting.py::as_role`` does). So ``as_role`` is replaced here by ``as_login``.
 - What the setup writes is committed (the session of the acting user too): on Citus a
   transaction cannot read as one user what it wrote as another ("cannot perform query on
-  placements that were modified in this transaction by a different user").
+  placements that were modified in this transaction by a different user"). The attacks that
+  mix the app's own reads or writes with a SECURITY DEFINER function in one transaction run
+  as ``*_committing`` variants that commit between the steps (``WRITES_THEN_CALLS``).
+- The D1 import runs as the cut-over does: into the coordinator's tables before they are
+  distributed; the import refuses an already distributed target.
 
 Reused: the attacks of ``tests/test_attacks_minting.py`` that run on its ``shared`` world (each
 rolls back), with ``as_login`` in place of ``as_role``; its world builder; ``tests.rows`` (a
@@ -40,13 +44,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 import models
+from dbtools.citus import distribute
+from dbtools.distribution import DESIGN, Kind
 from models.security import acting_as, as_service, set_session_token_sql
 from tests import test_attacks_minting as minting
 from tests.acting import new_session
-from tests.factories import make_user
+from tests.factories import call, ledger_totals, make_user
 from tests.rows import fill_every_table
-from tests.support import engine_for
+from tests.support import engine_for, run_alembic
 from tests.test_security import INSERT_ONLY_FOR_APP, USER_OWNED, key_of
+from tests_citus.cluster import Cluster, citus_database, prepare_roles
 from tests_citus.conftest import RUN_ID, Distributed
 
 ROLES = ("ignition_app", "ignition_service")
@@ -231,10 +238,130 @@ def _act_as_a_login(
     monkeypatch.setattr(minting, "as_role", as_role)
 
 
-# Every attack of test_attacks_minting on its shared world runs here, on the cluster.
+# The attacks whose transaction mixes the app's own writes or reads of a user's rows with a
+# money or progress function on the same rows: on Citus the SECURITY DEFINER function (the
+# owner) and the login use different connections to the shard, and Citus refuses the second
+# ("cannot perform query on placements that were modified in this transaction by a different
+# user"). The app must commit in between there (README); the variants below do, and prove the
+# same limits.
+WRITES_THEN_CALLS = {
+    "test_completing_before_the_time_has_run_pays_nothing",
+    "test_habit_target_cannot_be_raised_mid_way",
+    "test_habit_farming_pays_at_most_the_daily_cap",
+    "test_quest_progress_takes_one_step_per_call_and_pays_once",
+}
+
+# Every other attack of test_attacks_minting on its shared world runs here, on the cluster.
 for _name, _test in list(vars(minting).items()):
-    if _name.startswith("test_") and "shared" in inspect.signature(_test).parameters:
+    if (
+        _name.startswith("test_")
+        and _name not in WRITES_THEN_CALLS
+        and "shared" in inspect.signature(_test).parameters
+    ):
         globals()[_name] = _test
+
+
+@contextmanager
+def committing(distributed: Distributed, login: str, token: str) -> Iterator[Connection]:
+    """One transaction of the app's login, committed at the end."""
+    with as_login(distributed.url, login, token) as connection:
+        yield connection
+        connection.commit()
+
+
+def fresh_user(distributed: Distributed) -> tuple[uuid.UUID, str]:
+    """A committed user with a committed session: (id, token). Its own, because the variants
+    commit what they pay."""
+    with engine_for(distributed.url) as owner:
+        with owner.begin() as connection:
+            user: uuid.UUID = make_user(connection)
+        return user, committed_session(owner, user)
+
+
+def _totals(distributed: Distributed, login: str, token: str, user: uuid.UUID) -> Any:
+    with as_login(distributed.url, login, token) as connection:
+        return ledger_totals(connection, user)
+
+
+def _new_habit(
+    distributed: Distributed, login: str, token: str, user: uuid.UUID, target: int
+) -> uuid.UUID:
+    with committing(distributed, login, token) as connection:
+        return minting.new_habit(connection, user, target)
+
+
+@pytest.mark.parametrize("how", ["huge target", "many habits", "delete and recreate"])
+def test_habit_farming_pays_at_most_the_daily_cap_committing(
+    distributed: Distributed, logins: dict[str, str], how: str
+) -> None:
+    """test_habit_farming_pays_at_most_the_daily_cap, each step committed."""
+    app = logins["ignition_app"]
+    user, token = fresh_user(distributed)
+    before = _totals(distributed, app, token, user)
+    tries = minting.HABIT_PAY_PER_DAY + 10
+    if how == "huge target":
+        habit = _new_habit(distributed, app, token, user, 1000000)
+        with committing(distributed, app, token) as connection:
+            for _ in range(tries):
+                call(connection, "SELECT * FROM complete_habit(:u, :h)", u=user, h=habit)
+    elif how == "many habits":
+        habits = [_new_habit(distributed, app, token, user, 1) for _ in range(tries)]
+        with committing(distributed, app, token) as connection:
+            for habit in habits:
+                call(connection, "SELECT * FROM complete_habit(:u, :h)", u=user, h=habit)
+    else:
+        for _ in range(tries):
+            habit = _new_habit(distributed, app, token, user, 1)
+            with committing(distributed, app, token) as connection:
+                call(connection, "SELECT * FROM complete_habit(:u, :h)", u=user, h=habit)
+            with committing(distributed, app, token) as connection:
+                connection.execute(text("DELETE FROM habits WHERE id = :h"), {"h": habit})
+    after = _totals(distributed, app, token, user)
+    assert after[2] - before[2] == minting.HABIT_PAY_PER_DAY * 5
+    assert after[1] == before[1]
+
+
+def test_habit_target_cannot_be_raised_mid_way_committing(
+    distributed: Distributed, logins: dict[str, str]
+) -> None:
+    app = logins["ignition_app"]
+    user, token = fresh_user(distributed)
+    habit = _new_habit(distributed, app, token, user, 1)
+    with committing(distributed, app, token) as connection:
+        call(connection, "SELECT * FROM complete_habit(:u, :h)", u=user, h=habit)
+    with (
+        as_login(distributed.url, app, token) as connection,
+        pytest.raises(DBAPIError, match="permission denied for table habits"),
+    ):
+        connection.execute(
+            text("UPDATE habits SET target_count = 1000000 WHERE id = :h"), {"h": habit}
+        )
+    with committing(distributed, app, token) as connection:
+        renamed = connection.execute(
+            text("UPDATE habits SET name = 'Stretch', is_active = false WHERE id = :h"),
+            {"h": habit},
+        )
+        assert renamed.rowcount == 1
+
+
+def test_completing_before_the_time_has_run_pays_nothing_committing(
+    distributed: Distributed, logins: dict[str, str]
+) -> None:
+    app = logins["ignition_app"]
+    user, token = fresh_user(distributed)
+    before = _totals(distributed, app, token, user)
+    with committing(distributed, app, token) as connection:
+        session = call(connection, "SELECT * FROM start_focus_session(:u, 14400)", u=user)
+        for step in ("pause", "resume"):
+            call(connection, f"SELECT * FROM {step}_focus_session(:u, :s)", u=user, s=session["id"])
+    with (
+        as_login(distributed.url, app, token) as connection,
+        pytest.raises(DBAPIError, match="has not run yet"),
+    ):
+        connection.execute(
+            text("SELECT complete_focus_session(:u, :s)"), {"u": user, "s": session["id"]}
+        )
+    assert _totals(distributed, app, token, user) == before
 
 
 def test_a_game_action_pays_once_and_reads_back_in_the_next_transaction(
@@ -276,11 +403,86 @@ def test_a_game_action_pays_once_and_reads_back_in_the_next_transaction(
 # --- the D1 import ------------------------------------------------------------------------------
 
 
-def test_the_d1_import_loads_into_the_cluster(tmp_path: Path, distributed_empty: URL) -> None:
+def _row_counts(url: URL) -> dict[str, int]:
+    with engine_for(url) as engine, engine.connect() as connection:
+        tables = connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        ).scalars()
+        return {
+            t: connection.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables
+        }
+
+
+def test_the_cut_over_imports_then_distributes(tmp_path: Path, cluster: Cluster) -> None:
+    """Head and the seeds on the coordinator, the D1 import into its still-local tables, then
+    distribute: every row moves to its shards, and the import's verification says the same
+    after the distribution as the run said before it."""
+    import psycopg
+
+    from d1import.run import conninfo
+    from d1import.verify import verify
+    from seeds.loader import load as load_seeds
+    from tests.test_d1import import run, scenario, url_text
+
+    prepare_roles(cluster)
+    with citus_database(cluster, f"ignition_citus_{RUN_ID}_cutover") as url:
+        run_alembic(url, "upgrade", "head")
+        with engine_for(url) as engine, engine.begin() as connection:
+            load_seeds(connection)
+        result = run(scenario(tmp_path / "d1.sqlite"), url)
+        assert result.conserved
+        assert result.tables["users"].loaded_rows >= 2
+        assert all(c["match"] for c in result.checks["checksums"].values())
+        before = _row_counts(url)
+        with engine_for(url) as engine, engine.connect() as connection:
+            plan = distribute(connection, say=lambda _: None)
+        assert plan.problems == [], plan.problems
+        assert _row_counts(url) == before
+        with engine_for(url) as engine, engine.connect() as connection:
+            placed = connection.execute(text("SELECT count(*) FROM pg_dist_partition")).scalar()
+        assert placed == sum(1 for p in DESIGN.values() if p.kind != Kind.LOCAL)
+        with psycopg.connect(conninfo(url_text(url))) as connection:
+            again = verify(connection, result.sha256, result.tables)
+        for check in ("row_counts", "wallet_ledger_mismatches", "target_only"):
+            assert again[check] == result.checks[check], check
+        assert again["target_only"]["user_emails"]["match"]
+
+
+def test_the_import_refuses_a_distributed_target(tmp_path: Path, distributed_empty: URL) -> None:
+    from d1import.run import ImportRefused
     from tests.test_d1import import run, scenario
 
-    result = run(scenario(tmp_path / "d1.sqlite"), distributed_empty)
-    assert result.conserved
-    assert all(t.source_rows == t.loaded_rows + t.quarantined_rows for t in result.tables.values())
-    assert result.tables["users"].loaded_rows >= 2
-    assert all(c["match"] for c in result.checks["checksums"].values())
+    with pytest.raises(ImportRefused, match=r"already placed by Citus .* before distributing"):
+        run(scenario(tmp_path / "d1.sqlite"), distributed_empty)
+    assert _row_counts(distributed_empty)["users"] == 0
+
+
+def test_quest_progress_takes_one_step_per_call_and_pays_once_committing(
+    distributed: Distributed, logins: dict[str, str], shared: minting.World
+) -> None:
+    app = logins["ignition_app"]
+    user, token = fresh_user(distributed)
+    quest = shared.quest
+    before = _totals(distributed, app, token, user)
+    with committing(distributed, app, token) as connection:
+        call(connection, "SELECT * FROM accept_universal_quest(:u, :q)", u=user, q=quest)
+    with (
+        as_login(distributed.url, app, token) as connection,
+        pytest.raises(DBAPIError, match="not completed yet"),
+    ):
+        connection.execute(text("SELECT claim_quest_rewards(:u, :q)"), {"u": user, "q": quest})
+    with committing(distributed, app, token) as connection:
+        steps = [
+            call(connection, "SELECT * FROM advance_quest(:u, :q)", u=user, q=quest)["progress"]
+            for _ in range(10)
+        ]
+    assert steps == [1, 2, 3] + [3] * 7
+    with committing(distributed, app, token) as connection:
+        call(connection, "SELECT * FROM claim_quest_rewards(:u, :q)", u=user, q=quest)
+    with (
+        as_login(distributed.url, app, token) as connection,
+        pytest.raises(DBAPIError, match="already claimed"),
+    ):
+        connection.execute(text("SELECT claim_quest_rewards(:u, :q)"), {"u": user, "q": quest})
+    after = _totals(distributed, app, token, user)
+    assert (after[1] - before[1], after[2] - before[2]) == (20, 50)
