@@ -5,8 +5,9 @@
 
 Rows are spread over the user-owned tables roughly as the app writes them (ledger and
 activity events dominate), with the app's formats: text ids and timestamps in several ISO
-forms, 0/1 booleans, JSON text, a few rows the import must quarantine (bad JSON, an unknown
-enum value, an orphan), text with quotes, newlines and emoji.
+forms, 0/1 booleans, JSON text, text with quotes, newlines and emoji; a child row belongs
+to its parent's user, as the app writes them; a few rows the import must quarantine (bad
+JSON, an unknown enum value, an orphan, a child naming another user's parent).
 
 ``--all-tables``: all 66 tables, as a real D1 file has them: the 16 busy tables above keep
 85 % of the rows in the same proportions, the other 50 (reference data, workouts, learning,
@@ -18,6 +19,7 @@ timestamps; foreign keys pointing at generated parents).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sqlite3
@@ -29,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import models  # noqa: E402
 from d1import.mapping import build_mapping  # noqa: E402
 from d1import.run import enum_labels, table_order  # noqa: E402
 from tests.d1_fixture import create_table_sql, d1_schema  # noqa: E402
@@ -55,6 +58,68 @@ SHARES = {
 
 
 BUSY_SHARE_OF_ALL = 0.85  # --all-tables: the 16 busy tables' part of the rows
+# A child row belongs to its parent's user, as the app writes them; one in this many of the
+# busy children's rows names another user's parent (the import quarantines it:
+# ``other_users_parent``).
+OTHER_USERS_PARENT_EVERY = 20_000
+
+
+@functools.cache
+def owned_references(table: str) -> list[tuple[str, str]]:
+    """The D1 columns (and their parent tables) that must name a row of the row's own user:
+    the target's composite foreign keys ``(x_id, user_id) -> parent (id, user_id)``."""
+    by_target = {
+        entry.column: d1 for d1, entry in build_mapping()[table].columns.items() if entry.column
+    }
+    found = []
+    for fk in models.Base.metadata.tables[table].foreign_key_constraints:
+        columns = [c.name for c in fk.columns]
+        if len(columns) == 2 and "user_id" in columns:
+            (local,) = [c for c in columns if c != "user_id"]
+            if local in by_target and fk.referred_table.name != table:
+                found.append((by_target[local], fk.referred_table.name))
+    return found
+
+
+class Owners:
+    """Whose each generated row is (``users`` → themselves; a row with ``user_id``, or one
+    whose user the import derives from a parent), to give children their parent's user."""
+
+    def __init__(self) -> None:
+        self.of: dict[str, dict[str, str]] = {}
+        self.rows_of: dict[tuple[str, str], list[str]] = {}
+
+    def record(self, table: str, rows: list[dict[str, object]]) -> None:
+        owned = owned_references(table)
+        derived = build_mapping()[table].derived.get("user_id")
+        owners: dict[str, str] = {}
+        for row in rows:
+            if "id" not in row:
+                return
+            owner = row.get("user_id")
+            if owner is None and derived is not None and owned:
+                owner = self.of.get(owned[0][1], {}).get(str(row.get(owned[0][0])))
+            if owner is not None:
+                owners[str(row["id"])] = str(owner)
+                self.rows_of.setdefault((table, str(owner)), []).append(str(row["id"]))
+        self.of[table] = owners
+
+    def align(self, table: str, row: dict[str, object], i: int) -> None:
+        """Makes the row's owned references and its ``user_id`` agree: the user of the first
+        referenced parent; the other references re-pointed at that user's rows."""
+        owned = [(c, p) for c, p in owned_references(table) if row.get(c) is not None]
+        if not owned:
+            return
+        first, parent = owned[0]
+        user = self.of.get(parent, {}).get(str(row[first]))
+        if user is None:
+            return
+        if "user_id" in row:
+            row["user_id"] = user
+        for column, other in owned[1:]:
+            if self.of.get(other, {}).get(str(row[column])) != user:
+                choices = self.rows_of.get((other, user))
+                row[column] = choices[i % len(choices)] if choices else None
 
 
 # Columns whose CHECK or unique key wants more than "a value of the right kind".
@@ -74,6 +139,7 @@ def generic_rows(
     rng: random.Random,
     parents: dict[str, list[str]],
     keys: dict[tuple[str, str], list[str]],
+    owners: Owners,
 ) -> Iterator[dict[str, object]]:
     """Rows for a table from the column map: each column in the app's format for the
     conversion it goes through; references point at rows generated before."""
@@ -128,6 +194,7 @@ def generic_rows(
                 row[name] = str(uuid.UUID(int=rng.getrandbits(128)))
             else:  # text
                 row[name] = f'{name} {i}: it\'s "quoted"' if i % 97 == 0 else f"{name}_{i}"
+        owners.align(table, row, i)
         yield row
 
 
@@ -143,10 +210,19 @@ def stamp(rng: random.Random) -> str | int:
 
 
 def rows_for(
-    table: str, n: int, users: list[str], rng: random.Random, parents: dict[str, list[str]]
+    table: str,
+    n: int,
+    users: list[str],
+    rng: random.Random,
+    parents: dict[str, list[str]],
+    owners: Owners,
 ) -> Iterator[dict[str, object]]:
     def uid() -> str:
         return rng.choice(users)
+
+    def owner_of(parent: str, key: str, i: int) -> str:
+        """The parent row's user (now and then another user: a row to quarantine)."""
+        return uid() if i % OTHER_USERS_PARENT_EVERY == 5 else owners.of[parent][key]
 
     for i in range(n):
         key = f"{table[:3]}_{i}"
@@ -231,10 +307,11 @@ def rows_for(
                 "is_active": rng.randint(0, 1),
             }
         elif table == "habit_logs":
+            habit = rng.choice(parents["habits"])
             yield {
                 "id": key,
-                "habit_id": rng.choice(parents["habits"]),
-                "user_id": uid(),
+                "habit_id": habit,
+                "user_id": owner_of("habits", habit, i),
                 "completed_at": stamp(rng),
             }
         elif table == "goals":
@@ -280,10 +357,11 @@ def rows_for(
                 "status": "reading",
             }
         elif table == "reading_sessions":
+            book = rng.choice(parents["books"])
             yield {
                 "id": key,
-                "book_id": rng.choice(parents["books"]),
-                "user_id": uid(),
+                "book_id": book,
+                "user_id": owner_of("books", book, i),
                 "pages_read": rng.randint(1, 50),
                 "started_at": stamp(rng),
             }
@@ -307,14 +385,15 @@ def generate(
         db.execute(create_table_sql(definition))
     users: list[str] = []
     parents: dict[str, list[str]] = {}
+    owners = Owners()
     counts = {}
     order = [t for t in table_order() if t in shares] if all_tables else list(SHARES)
     for table in order:
         n = max(1, int(total * shares[table]))
         if table in SHARES:
-            batch = list(rows_for(table, n, users, rng, parents))
+            batch = list(rows_for(table, n, users, rng, parents, owners))
         else:
-            batch = list(generic_rows(table, n, users, rng, parents, keys))
+            batch = list(generic_rows(table, n, users, rng, parents, keys, owners))
         if table == "users":
             users = [str(r["id"]) for r in batch]
             if unreadable_users:  # every user quarantined, so every row that hangs off one
@@ -322,6 +401,7 @@ def generate(
                     row["created_at"] = "the day we met"
         if "id" in batch[0]:
             parents[table] = [str(r["id"]) for r in batch]
+        owners.record(table, batch)
         for column in batch[0]:
             keys[(table, column)] = [str(r[column]) for r in batch[:5000]]
         columns = list(batch[0])
