@@ -21,7 +21,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from dbtools.ids import legacy_uuid_text, parse_uuid
+from dbtools.ids import derived_uuid_text, legacy_uuid_text, parse_uuid
 
 Converter = Callable[[Any], Any]
 
@@ -33,7 +33,9 @@ ASCII_SPACE = " \t\n\r\f\v"
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 HEX = re.compile(r"[0-9a-fA-F]*")
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL; lone surrogates (not UTF-8)
+_unstorable = UNSTORABLE.search
 RISKY_ESCAPE = re.compile(r"\\u(0000|[dD][89a-fA-F])")  # JSON escapes of a NUL or a surrogate
 # PostgreSQL's numeric (jsonb numbers): at most 131072 digits before the point, 16383 after.
 NUMERIC_MAX_ADJUSTED = 131071
@@ -91,14 +93,27 @@ def _as_text(value: Any, what: str = "text") -> str:
 
 
 def to_text(value: Any) -> Any:
+    if type(value) is str and not _unstorable(value):  # the usual case, without a call
+        return value
+    return _text(value)
+
+
+def _text(value: Any) -> Any:
     return None if value is None else _as_text(value)
 
 
-def _integer(bounds: tuple[int, int], name: str) -> Converter:
+def _integer(bounds: tuple[int, int], name: str, *, general: bool = False) -> Converter:
     def in_range(number: int) -> int:
         if not bounds[0] <= number <= bounds[1]:
             raise ConversionError("out_of_range", f"{number} is out of range for {name}")
         return number
+
+    low, high = bounds
+
+    def shortcut(value: Any) -> Any:
+        if type(value) is int and low <= value <= high:  # the usual case, first
+            return value
+        return convert(value)
 
     def convert(value: Any) -> Any:
         if _blank(value):
@@ -129,7 +144,7 @@ def _integer(bounds: tuple[int, int], name: str) -> Converter:
             return in_range(int(number))
         raise ConversionError("invalid_number", f"{shown(value)} is not an integer")
 
-    return convert
+    return convert if general else shortcut
 
 
 def to_double(value: Any) -> Any:
@@ -160,6 +175,12 @@ FALSE = {"0", "false", "f", "no", "n"}
 
 
 def to_boolean(value: Any) -> Any:
+    if type(value) is int and (value == 0 or value == 1):  # SQLite's 0/1, first
+        return value == 1
+    return _boolean(value)
+
+
+def _boolean(value: Any) -> Any:
     if _blank(value):
         return None
     if isinstance(value, bool):
@@ -189,9 +210,31 @@ EPOCH_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 COMPACT_OFFSET = re.compile(r"[+-][0-9]{4}$")
 
 
+PLAIN_STAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?Z?"
+)
+
+
 def to_timestamptz(value: Any) -> Any:
     """ISO-8601 in any common form, SQLite's ``YYYY-MM-DD HH:MM:SS``, a date alone, or epoch
-    seconds/milliseconds (told apart by magnitude). No offset means UTC."""
+    seconds/milliseconds (told apart by magnitude). No offset means UTC.
+
+    The forms the app writes (``YYYY-MM-DD HH:MM:SS``, ``...THH:MM:SS.sssZ``, epoch
+    integers) go the short way first; anything else, or a date that does not exist, takes
+    the general path (``_timestamptz``), which gives the same value for the same input."""
+    if value is None:
+        return None
+    if type(value) is str and PLAIN_STAMP.fullmatch(value):
+        try:
+            return dt.datetime.fromisoformat(value if value[-1] == "Z" else value + "+00:00")
+        except ValueError:  # 2025-02-30 and the like: the general path says what is wrong
+            pass
+    elif type(value) is int:
+        return _from_epoch(value)
+    return _timestamptz(value)
+
+
+def _timestamptz(value: Any) -> Any:
     if _blank(value):
         return None
     if isinstance(value, bytes):
@@ -273,6 +316,13 @@ def _json_text(value: Any) -> str:
     return _as_text(value, "JSON text")
 
 
+# Made once: ``json.loads`` with hooks builds a decoder per call.
+_DECODE = json.JSONDecoder(parse_float=_json_number, parse_constant=_no_constants).decode
+_DECODE_SPELLED = json.JSONDecoder(
+    parse_float=_json_number, parse_int=_json_number, parse_constant=_no_constants
+).decode
+
+
 def _parse_json(text: str, *, ints_as_spelled: bool = False) -> Any:
     """The parsed JSON, numbers kept as spelled; ConversionError where PostgreSQL would refuse
     it. Fast path: integers through ``int`` (they fit ``numeric`` unless they have more than
@@ -282,16 +332,11 @@ def _parse_json(text: str, *, ints_as_spelled: bool = False) -> Any:
         try:
             if ints_as_spelled:
                 raise ValueError("take the path that keeps integers as spelled")
-            parsed = json.loads(text, parse_float=_json_number, parse_constant=_no_constants)
+            parsed = _DECODE(text)
         except ValueError as exc:
             if isinstance(exc, json.JSONDecodeError):
                 raise
-            parsed = json.loads(  # an integer beyond int(): keep it as spelled, checked
-                text,
-                parse_float=_json_number,
-                parse_int=_json_number,
-                parse_constant=_no_constants,
-            )
+            parsed = _DECODE_SPELLED(text)  # an integer beyond int(): as spelled, checked
     except json.JSONDecodeError as exc:
         raise ConversionError(
             "invalid_json", f"invalid JSON: {exc.msg} at character {exc.pos}"
@@ -360,29 +405,49 @@ def to_token_hash(value: Any) -> Any:
     return hashlib.sha256(raw).digest()
 
 
-def uuid_of(table: str) -> Converter:
-    """A row id or a reference to one: UUIDs kept (lower-cased), other ids derived."""
+def uuid_of(table: str, *, repeats: bool = True, general: bool = False) -> Converter:
+    """A row id or a reference to one: UUIDs kept (lower-cased), other ids derived.
+    ``repeats``: the values recur (references), so derivations are cached; a table's own
+    ids do not."""
+    derive = legacy_uuid_text if repeats else derived_uuid_text
+
+    def shortcut(value: Any) -> Any:
+        if type(value) is str and value and not _unstorable(value):  # the usual case
+            return derive(table, value)
+        return convert(value)
 
     def convert(value: Any) -> Any:
         if value is None or value == "":
             return None
-        return legacy_uuid_text(table, _as_text(value, "id"))
+        return derive(table, _as_text(value, "id"))
 
-    return convert
+    return convert if general else shortcut
 
 
 def to_loose_uuid(value: Any) -> Any:
     """An id of some other entity (``points_ledger.event_id``): kept when it is a UUID,
-    derived from the value otherwise."""
+    derived from the value otherwise (each its own: not cached)."""
+    if type(value) is str and CANONICAL_UUID.fullmatch(value):  # already as it is kept
+        return value
+    return _loose_uuid(value)
+
+
+def _loose_uuid(value: Any) -> Any:
     if _blank(value):
         return None
     text = _as_text(value, "id")
     parsed = parse_uuid(text)
-    return str(parsed) if parsed is not None else legacy_uuid_text("event", text)
+    return str(parsed) if parsed is not None else derived_uuid_text("event", text)
 
 
-def to_enum(labels: tuple[str, ...], type_name: str) -> Converter:
+def to_enum(labels: tuple[str, ...], type_name: str, *, general: bool = False) -> Converter:
     allowed = set(labels)
+    exact = {label for label in labels if label and label == label.strip()}
+
+    def shortcut(value: Any) -> Any:
+        if type(value) is str and value in exact:  # the usual case, first
+            return value
+        return convert(value)
 
     def convert(value: Any) -> Any:
         if _blank(value):
@@ -396,33 +461,36 @@ def to_enum(labels: tuple[str, ...], type_name: str) -> Converter:
             )
         return text
 
-    return convert
+    return convert if general else shortcut
 
 
-def converter_for(conversion: str, *, table: str, enum_labels: tuple[str, ...] = ()) -> Converter:
-    """The converter a map entry names (``uuid_fk:users``, ``enum:focus_mode``, ``integer``...)."""
+def converter_for(
+    conversion: str, *, table: str, enum_labels: tuple[str, ...] = (), general: bool = False
+) -> Converter:
+    """The converter a map entry names (``uuid_fk:users``, ``enum:focus_mode``, ``integer``...).
+    ``general``: without the shortcuts (the same values; the tests compare the two)."""
     kind, _, detail = conversion.partition(":")
     simple: dict[str, Converter] = {
-        "text": to_text,
-        "integer": _integer(INT32, "integer"),
-        "bigint": _integer(INT64, "bigint"),
+        "text": _text if general else to_text,
+        "integer": _integer(INT32, "integer", general=general),
+        "bigint": _integer(INT64, "bigint", general=general),
         "double": to_double,
-        "boolean": to_boolean,
-        "timestamptz": to_timestamptz,
+        "boolean": _boolean if general else to_boolean,
+        "timestamptz": _timestamptz if general else to_timestamptz,
         "date": to_date,
         "jsonb": to_jsonb,
         "json_array": to_json_array,
         "comma_list": to_comma_list,
         "hex_to_bytea": to_hex_bytea,
         "sha256_of_token": to_token_hash,
-        "uuid_loose": to_loose_uuid,
+        "uuid_loose": _loose_uuid if general else to_loose_uuid,
     }
     if kind in simple:
         return simple[kind]
     if kind == "uuid_pk":
-        return uuid_of(table)
+        return uuid_of(table, repeats=False, general=general)
     if kind == "uuid_fk":
-        return uuid_of(detail)
+        return uuid_of(detail, general=general)
     if kind == "enum":
-        return to_enum(enum_labels, detail)
+        return to_enum(enum_labels, detail, general=general)
     raise ValueError(f"unknown conversion {conversion!r}")

@@ -26,20 +26,25 @@ def parse_uuid(value: str) -> uuid.UUID | None:
     return uuid.UUID(text) if _UUID_TEXT.match(text) else None
 
 
-@lru_cache(maxsize=1 << 16)
-def legacy_uuid_text(table: str, legacy_id: str) -> str:
+_NAMESPACE_BYTES = LEGACY_ID_NAMESPACE.bytes
+# The hex digit of byte 8's high nibble once the RFC 4122 variant bits (10xx) are set.
+_VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 0x3] for digit in "0123456789abcdef"}
+
+
+def derived_uuid_text(table: str, legacy_id: str) -> str:
     """``str(legacy_uuid(table, legacy_id))``, computed without building UUID objects (the
-    import calls this for every id and reference; the cache is bounded, so memory is too)."""
+    import calls this for every id): a UUIDv5 is the SHA-1 of namespace and name with the
+    version digit set to 5 and the variant bits to 10."""
     text = legacy_id.strip()
     if _UUID_TEXT.match(text):
         return text.lower()
-    digest = bytearray(
-        hashlib.sha1(LEGACY_ID_NAMESPACE.bytes + f"{table}:{legacy_id}".encode()).digest()[:16]
-    )
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NAMESPACE_BYTES + f"{table}:{legacy_id}".encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+# For references, which repeat (a user's id in each of their rows); the cache is bounded, so
+# memory is too. A table's own ids are all different: they call ``derived_uuid_text``.
+legacy_uuid_text = lru_cache(maxsize=1 << 16)(derived_uuid_text)
 
 
 def legacy_uuid(table: str, legacy_id: str | int) -> uuid.UUID:
