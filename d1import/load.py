@@ -41,6 +41,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import IO, Any
 
 import psycopg
@@ -53,8 +54,9 @@ from d1import.convert import ConversionError, Converter, converter_for
 from d1import.elsewhere import Part
 from d1import.errors import scrub
 from d1import.mapping import TableMap
-from d1import.quarantine_writeup import legacy_id, write_up
+from d1import.quarantine_writeup import legacy_id, legacy_id_of, write_up
 from d1import.results import TableResult
+from d1import.row_function import RowFunction, compile_row
 from d1import.rules import (
     DECLARED_KEYS,
     PENDING,
@@ -201,7 +203,7 @@ class TableLoader:
         self._execute(
             sql.SQL(
                 "DROP TABLE IF EXISTS {stage}, {pending}; "
-                "CREATE TEMP TABLE {stage} (__rowid bigint PRIMARY KEY, __legacy_id text, {columns}); "
+                "CREATE TEMP TABLE {stage} (__rowid bigint NOT NULL, __legacy_id text, {columns}); "
                 "CREATE TEMP TABLE {pending} ({pending_columns}); "
                 "CREATE INDEX ON {pending} (new_id)"
             ).format(
@@ -221,6 +223,15 @@ class TableLoader:
                 except ConversionError:
                     return None
         return None
+
+    def _row_function(self, names: list[str]) -> RowFunction:
+        """``_converted``'s values for a row that converts, compiled for this table's columns
+        (``d1import.row_function``)."""
+        return compile_row(
+            names,
+            [(column.source, column.convert) for column in self.columns],
+            legacy_id_of(self.d1_table, self.d1_pk, names),
+        )
 
     def _converted(self, row: dict[str, Any]) -> tuple[tuple[Any, ...] | None, PendingRow | None]:
         """The row's stage values, or why it is quarantined."""
@@ -275,21 +286,32 @@ class TableLoader:
             spool.pending_rows += len(rejected)
             self.progress(len(batch) + len(rejected))
 
-        for row in self.source.rows(self.d1_table):
-            if self.part is not None and not self.part.takes(row):
-                continue
-            self.taken += 1
-            converted, refused = self._converted(row)
-            if converted is not None:
-                batch.append(converted)
-            if refused is not None:
-                rejected.append(refused)
-            if len(batch) + len(rejected) >= BATCH:
-                if self.should_stop():
-                    spool.close()
-                    raise ConversionStopped(self.d1_table)
+        names, rows = self.source.tuples(self.d1_table)
+        fast = self._row_function(names) if self.part is None else None
+        while chunk := list(islice(rows, BATCH)):
+            if self.should_stop():
+                spool.close()
+                raise ConversionStopped(self.d1_table)
+            if batch or rejected:
                 flush()
                 batch, rejected = [], []
+            keep = batch.append
+            for values in chunk:
+                if fast is not None:
+                    try:
+                        keep(fast(values))
+                        continue
+                    except ConversionError:  # the general path says which column, and why
+                        pass
+                row = dict(zip(names, values, strict=True))
+                if self.part is not None and not self.part.takes(row):
+                    continue
+                converted, refused = self._converted(row)
+                if converted is not None:
+                    keep(converted)
+                if refused is not None:
+                    rejected.append(refused)
+            self.taken += len(batch) + len(rejected)
         flush()
         spool.seconds = time.perf_counter() - started
         return spool
@@ -304,9 +326,10 @@ class TableLoader:
         spool = self.spool if self.spool is not None else self.convert()
         self.spool = spool
         rejected: list[PendingRow] = []
-        for offset, length in spool.chunks:
-            spool.stage.seek(offset)
-            self._copy_chunk(spool.stage.read(length).splitlines(keepends=True), rejected)
+        if spool.chunks and not self._copy_whole(spool):
+            for offset, length in spool.chunks:  # the server refused something: find it
+                spool.stage.seek(offset)
+                self._copy_chunk(spool.stage.read(length).splitlines(keepends=True), rejected)
         if not spool.pending_rows and not rejected:
             return
         with (
@@ -323,15 +346,34 @@ class TableLoader:
             for pending in rejected:
                 copy.write_row(pending)
 
+    def _stage_copy(self) -> sql.Composed:
+        names = ["__rowid", "__legacy_id", *[c.target for c in self.columns]]
+        return sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names))
+        )
+
+    def _copy_whole(self, spool: Spool) -> bool:
+        """The whole spool in one COPY under a savepoint (the usual case); False, with
+        nothing staged, if the server refused a row."""
+        try:
+            with (
+                self.connection.transaction(),
+                self.connection.cursor() as cursor,
+                cursor.copy(self._stage_copy()) as copy,
+            ):
+                spool.stage.seek(0)
+                while data := spool.stage.read(1 << 20):
+                    copy.write(data)
+        except psycopg.DataError:
+            return False
+        return True
+
     def _copy_chunk(self, lines: list[bytes], rejected: list[PendingRow]) -> None:
         """COPY the lines under a savepoint; if the server refuses them, bisect to the rows
         it refuses and quarantine those with its message (the safety net)."""
         if not lines:
             return
-        names = ["__rowid", "__legacy_id", *[c.target for c in self.columns]]
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names))
-        )
+        statement = self._stage_copy()
         try:
             with (
                 self.connection.transaction(),
@@ -405,14 +447,31 @@ class TableLoader:
                 return present
 
     # -- step 7 ---------------------------------------------------------------------------
+    def _map_ids(self) -> None:
+        """The ids that changed, into ``d1import.id_map``. A plain insert (an upsert costs
+        twice as much per row); should a legacy id be there already (a composite D1 key with
+        a NULL part repeats, which SQLite allows), again, keeping the first."""
+        insert = sql.SQL(
+            "INSERT INTO d1import.id_map (source_table, legacy_id, new_id) "
+            "SELECT {t}, __legacy_id, id FROM {stage} WHERE __legacy_id <> id::text"
+        ).format(t=sql.Literal(self.d1_table), stage=sql.Identifier(STAGE))
+        try:
+            with self.connection.transaction():
+                self._execute(insert)
+        except psycopg.errors.UniqueViolation:
+            self._execute(insert + sql.SQL(" ON CONFLICT DO NOTHING"))
+
     def _checksum(self, relation: sql.Composable, where: sql.Composable) -> str:
-        """Row count and an order-free 64-bit digest of the rows' text (the XOR of each row's
-        hash: no sort, so it stays cheap on big tables)."""
+        """Row count and an order-free 64-bit digest of the rows' values (the XOR of each
+        row's hash, ``hash_record_extended``: each column hashed by its type's own hash
+        function, as a hash index would; no sort and no output to text, so it stays cheap
+        on big tables). The stage and the table have the same column types, so the same rows
+        give the same digest."""
         columns = sql.SQL(", ").join(
             sql.SQL("x.{}").format(sql.Identifier(c.name)) for c in self.target.columns
         )
         query = sql.SQL(
-            "SELECT count(*) || ':' || lpad(to_hex(COALESCE(bit_xor(hashtextextended(ROW({columns})::text, 0)), 0)), 16, '0') "
+            "SELECT count(*) || ':' || lpad(to_hex(COALESCE(bit_xor(hash_record_extended(ROW({columns}), 0)), 0)), 16, '0') "
             "FROM {relation} x WHERE {where}"
         ).format(columns=columns, relation=relation, where=where)
         row = self._execute(query).fetchone()
@@ -451,13 +510,7 @@ class TableLoader:
         present = self._sort_out(target_empty)
         quarantined = write_up(self.connection, self.source, self.d1_table, self.d1_pk, self.sha256)
         if "id" in self.target.primary_key:
-            self._execute(
-                sql.SQL(
-                    "INSERT INTO d1import.id_map (source_table, legacy_id, new_id) "
-                    "SELECT {t}, __legacy_id, id FROM {stage} WHERE __legacy_id <> id::text "
-                    "ON CONFLICT DO NOTHING"
-                ).format(t=sql.Literal(self.d1_table), stage=sql.Identifier(STAGE))
-            )
+            self._map_ids()
         converted = self._checksum(sql.Identifier(STAGE), sql.SQL("true"))
         keys = sql.SQL(", ").join(sql.Identifier(c) for c in self.target.primary_key)
         inserted = self._insert()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -83,6 +83,33 @@ def legacy_id(table: str, pk_columns: list[str], row: dict[str, Any]) -> str | N
     if all(row.get(column) is None for column in pk_columns):
         return None
     return "|".join(parts)
+
+
+def legacy_id_of(
+    table: str, pk_columns: list[str], names: list[str]
+) -> Callable[[tuple[Any, ...]], str | None]:
+    """``legacy_id`` of a row read as a tuple of ``names`` (``Source.tuples``); a plain
+    one-column key that is ordinary text needs no dict and no join."""
+    position = {name: i for i, name in enumerate(names)}
+    secrets = SECRET_COLUMNS.get(table, set())
+    if len(pk_columns) == 1 and pk_columns[0] in position and pk_columns[0] not in secrets:
+        at = position[pk_columns[0]]
+
+        def plain(row: tuple[Any, ...]) -> str | None:
+            value = row[at]
+            if type(value) is str and not UNSTORABLE.search(value):
+                return value
+            return None if value is None else storable(value)
+
+        return plain
+    wanted = [(column, position.get(column)) for column in pk_columns]
+
+    def general(row: tuple[Any, ...]) -> str | None:
+        return legacy_id(
+            table, pk_columns, {c: None if at is None else row[at] for c, at in wanted}
+        )
+
+    return general
 
 
 def _detail(pending: dict[str, Any], row: dict[str, Any], table: str) -> str:

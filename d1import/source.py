@@ -75,19 +75,22 @@ class Source:
     def rows(self, table: str) -> Iterator[dict[str, Any]]:
         """Rows in a stable order (for "the later one" decisions), streamed: rowid order, or
         primary-key order for a ``WITHOUT ROWID`` table (numbered 1, 2, ... as ``__rowid``)."""
+        names, rows = self.tuples(table)
+        for values in rows:
+            yield dict(zip(names, values, strict=True))
+
+    def tuples(self, table: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+        """``rows()`` as tuples (no dict per row: the import's hot loop), with their column
+        names, ``__rowid`` first."""
         if self.without_rowid(table):
             keys = ", ".join(f'"{column}"' for column in self.primary_key(table))
             cursor = self.connection.execute(f'SELECT * FROM "{table}" ORDER BY {keys}')
             names = ["__rowid", *(d[0] for d in cursor.description)]
-            for number, values in enumerate(cursor, start=1):
-                yield dict(zip(names, (number, *values), strict=True))
-            return
+            return names, ((number, *values) for number, values in enumerate(cursor, start=1))
         cursor = self.connection.execute(
             f'SELECT rowid AS "__rowid", * FROM "{table}" ORDER BY rowid'
         )
-        names = [d[0] for d in cursor.description]
-        for values in cursor:
-            yield dict(zip(names, values, strict=True))
+        return [d[0] for d in cursor.description], iter(cursor)
 
     def rows_at(self, table: str, rowids: list[int]) -> Iterator[dict[str, Any]]:
         """The rows ``rows()`` gives these ``__rowid`` values, in ``rows()`` order and read

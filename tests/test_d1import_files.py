@@ -796,14 +796,14 @@ def test_damage_found_after_the_start_fails_the_run_in_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source = d1_file(operator.inputs / "d1.sqlite")
-    original = Source.rows
+    original = Source.tuples
 
     def damaged(self: Source, table: str) -> Any:
         if table == "sessions":
             raise sqlite3.DatabaseError("database disk image is malformed")
         return original(self, table)
 
-    monkeypatch.setattr(Source, "rows", damaged)
+    monkeypatch.setattr(Source, "tuples", damaged)
     outcome = operator.in_process(capsys, source)
     assert outcome.code == 2
     assert outcome.stderr == (
