@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 from d1import.load import TableLoader
 
-AHEAD = 1
+AHEAD = 3
 
 
 class ConversionFailed(Exception):

@@ -47,6 +47,14 @@ from d1import.verify import quarantine_summary, verify
 from dbtools.alembic_config import head_revision
 
 log = logging.getLogger("d1import")
+# The run's own session (set before it touches a temporary table, as temp_buffers must be):
+# a table's stage stays in memory instead of going through the file system, and the sorts of
+# the rules (ORDER BY, window, hash) and the index builds of the put-back stay in memory.
+# Bounds per query, not allocations.
+SESSION_SETTINGS = (
+    "SET temp_buffers = '256MB'; SET work_mem = '64MB'; SET maintenance_work_mem = '256MB'; "
+    "SET jit = off"
+)
 
 
 class ImportRefused(SafeMessage):
@@ -395,6 +403,7 @@ def _run(
         # last tables' commits, and with them their ``tables_done`` rows (same transaction),
         # so the resumed run loads those tables again: the same end state, sooner.
         connection.execute("SET synchronous_commit = off")
+        connection.execute(SESSION_SETTINGS)
         connection.commit()
         shape = check_source(source, allow_missing)
         with _locked(connection):
