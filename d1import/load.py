@@ -7,9 +7,9 @@ The steps, in order, for a table T:
    its row with the converter's kind), COPY the rest into a temporary stage in batches; a
    batch the server refuses is bisected down to the rows it refuses, which are quarantined
    with the server's message (``rejected_by_server``), and the load goes on. Step 1 has two
-   halves: ``convert`` (Python only, no round trip: the run may do it in a thread ahead of
-   the table's turn, ``d1import.pipeline``) writes COPY text to a ``Spool`` on disk;
-   ``_copy_into_stage`` sends it, batch by batch, on the run's connection;
+   halves: ``convert`` (Python only, no round trip: the run does it in another process
+   ahead of the table's turn, ``d1import.pipeline``) writes COPY text to a ``Spool`` on
+   disk; ``_copy_into_stage`` sends it in one COPY on the run's connection;
 2. columns D1 did not have get their defaults (the stage declares them, the COPY fills
    them), adjusted where a rule needs it (``rules.STAGE_ADJUSTMENTS``); columns the map
    derives (a child's ``user_id``) are set from the parent rows already loaded
@@ -98,7 +98,9 @@ class Spool:
     """Step 1's Python half for one table: the converted rows as COPY text in a temporary
     file, in chunks of at most ``BATCH`` rows (offset, length), and the rows refused by a
     converter as COPY text for the pending table. On disk, not in memory: a table converted
-    ahead of its turn costs no memory however big it is."""
+    ahead of its turn costs no memory however big it is; the files have no name (nothing
+    stays on disk, however the run ends), and the converting process writes them through the
+    descriptors it inherits (``d1import.pipeline``)."""
 
     stage: IO[bytes] = field(default_factory=_scratch_file)
     chunks: list[tuple[int, int]] = field(default_factory=list)
@@ -154,7 +156,7 @@ class TableLoader:
         self.target: TargetTable = target or read_target(connection, table_map.table)
         self.spool: Spool | None = None
         self.should_stop: Callable[[], bool] = lambda: False
-        """Polled between batches while converting (a run that ends stops its thread)."""
+        """Polled between batches while converting (a run that ends stops the conversion)."""
         self.columns = [
             ColumnPlan(
                 d1,
@@ -249,12 +251,13 @@ class TableLoader:
                 return None, (*refused, self._new_id(row))
         return tuple(values), None
 
-    def convert(self) -> Spool:
-        """Step 1, Python half (no round trip to the server, so it can run in a thread while
-        the server works on another table): stream the source rows, convert them, write
-        the converted rows and the refused ones to a ``Spool``. Memory holds one batch."""
+    def convert(self, spool: Spool | None = None) -> Spool:
+        """Step 1, Python half (no round trip to the server, so another process can do it
+        while the server works on another table, ``d1import.pipeline``): stream the source
+        rows, convert them, write the converted rows and the refused ones to ``spool`` (new
+        scratch files by default). Memory holds one batch."""
         started = time.perf_counter()
-        spool = Spool()
+        spool = spool if spool is not None else Spool()
         batch: list[tuple[Any, ...]] = []
         rejected: list[PendingRow] = []
         # A cursor only to format COPY text with the connection's adapters (nothing is sent).
@@ -315,10 +318,6 @@ class TableLoader:
         flush()
         spool.seconds = time.perf_counter() - started
         return spool
-
-    def prepare(self) -> None:
-        """Converts this table ahead of its turn (``d1import.pipeline``'s thread)."""
-        self.spool = self.convert()
 
     def _copy_into_stage(self) -> None:
         """Step 1, server half: COPY the spooled rows into the stage chunk by chunk, the

@@ -1,30 +1,51 @@
-"""Converting ahead: a thread runs step 1's Python half (``TableLoader.prepare``: read the
-source, convert, write COPY text to a spool file) for the next tables while the run's
-connection has the server load the current one. The two take turns otherwise: Python idles
+"""Converting ahead: another process runs step 1's Python half (``TableLoader.convert``: read
+the source, convert, write COPY text to spool files) for the tables in order, while the run's
+connection has the server load them one by one. Without it the two take turns: Python idles
 while the server sorts out, inserts and checks a table, and the server idles while Python
-converts. The thread sends nothing to the server; everything that decides what is loaded
-(the stage COPY, the rules, the insert, the checksums) stays on the run's connection, in the
-run's transactions, in table order, so what a run does and how it resumes is unchanged.
+converts. A process rather than a thread: a thread converting holds the interpreter's lock,
+and the run's thread waits for it after every round trip to the server (a few milliseconds
+each, a thousand round trips a run).
 
-Memory stays flat: the thread is at most ``AHEAD`` tables ahead, and a converted table waits
-on disk (``load.Spool``), not in memory.
+The converting process sends nothing to the server: everything that decides what is loaded
+(the stage COPY, the rules, the insert, the checksums) stays on the run's connection, in the
+run's transactions, in table order, so what a run does and how it resumes is unchanged. It is
+a fork of the run (it starts at once, with the loaders as the run built them), opens the
+source again (``Source.reopened``: an SQLite connection must not cross a fork) and a
+connection of its own only to format COPY text with the server's adapters, and never uses the
+run's connections. It writes each table into spool files the run made before the fork (files
+without a name: nothing stays on disk however either process ends) and reports the table
+(chunks and counts), its progress and its errors through a queue that a thread of the run
+reads.
+
+Memory stays flat: a converted table waits on disk (``load.Spool``), not in memory, and the
+process holds one batch at a time. A source the process cannot open again (a replayed dump:
+SQLite's private temporary database has no name) converts each table in its turn, in the
+run.
 """
 
 from __future__ import annotations
 
-import queue
-import sqlite3
+import multiprocessing
+import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from multiprocessing.synchronize import Event
+from typing import Any
 
-from d1import.load import TableLoader
+import psycopg
 
-AHEAD = 3
+from d1import.load import ConversionStopped, Spool, TableLoader
+from d1import.source import Source
+
+POLL_SECONDS = 0.2
+LAST_MESSAGES_SECONDS = 5.0
 
 
 class ConversionFailed(Exception):
-    """The thread's error while converting ``table`` (re-raised in the run's thread)."""
+    """The converting process's error while converting ``table`` (raised in the run)."""
 
     def __init__(self, table: str, error: BaseException) -> None:
         super().__init__(table, error)
@@ -32,80 +53,162 @@ class ConversionFailed(Exception):
         self.error = error
 
 
+def _sendable(error: BaseException) -> BaseException:
+    """The error itself if it crosses to the run (pickles), else a RuntimeError saying it."""
+    try:
+        multiprocessing.reduction.ForkingPickler.dumps(error)
+    except Exception:
+        return RuntimeError("".join(traceback.format_exception_only(error)).strip())
+    return error
+
+
 class Prefetch:
-    """Converts ``loaders`` in order in a thread; ``ready(loader)`` waits for one."""
+    """Converts ``loaders`` in order in another process; ``ready(loader)`` waits for one."""
 
-    def __init__(self, loaders: Sequence[TableLoader]) -> None:
+    def __init__(
+        self,
+        loaders: Sequence[TableLoader],
+        source: Source,
+        conninfo: str,
+        reopen: Callable[[Source], AbstractContextManager[Source]] = Source.reopened,
+    ) -> None:
         self.loaders = list(loaders)
-        for loader in self.loaders:
-            loader.should_stop = self._stopping
-        self.done: queue.Queue[tuple[TableLoader, BaseException | None]] = queue.Queue(AHEAD)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._work, name="d1import-convert", daemon=True)
+        self.index = {id(loader): i for i, loader in enumerate(self.loaders)}
+        self.source = source
+        self.conninfo = conninfo
+        self.reopen = reopen
+        self.spools = [Spool() for _ in self.loaders]  # before the fork: it inherits them
+        self.run_pid = os.getpid()
+        context = multiprocessing.get_context("fork")
+        self.messages: Any = context.Queue()
+        self.stop: Event = context.Event()
+        self.process = context.Process(target=self._convert_all, name="d1import-convert")
+        self.done: dict[int, tuple[Any, ...]] = {}
+        self.arrived = threading.Condition()
+        self.reader = threading.Thread(target=self._read, name="d1import-convert-reader")
 
-    def _stopping(self) -> bool:
-        return self.stop.is_set()
+    # -- in the converting process ------------------------------------------------------------
+    def _convert_all(self) -> None:
+        """The process's work: each table in order, reported as it is done; stops at the
+        first error (reported) or when the run says stop."""
+        i = 0
+        try:
+            with (
+                self.reopen(self.source) as source,
+                psycopg.connect(self.conninfo, autocommit=True) as formatting,
+            ):
+                for i, loader in enumerate(self.loaders):
+                    if self._should_stop():
+                        return
+                    loader.source = source
+                    loader.connection = formatting
+                    loader.should_stop = self._should_stop
+                    loader.progress = self._progress_of(i)
+                    spool = self.spools[i]
+                    try:
+                        loader.convert(spool)
+                    except ConversionStopped:
+                        return
+                    except BaseException as exc:
+                        self.messages.put(("failed", i, _sendable(exc)))
+                        return
+                    spool.stage.flush()
+                    spool.pending.flush()
+                    self.messages.put(
+                        ("done", i, spool.chunks, spool.pending_rows, spool.seconds, loader.taken)
+                    )
+        except BaseException as exc:  # the source or the server could not be opened
+            self.messages.put(("failed", i, _sendable(exc)))
+        finally:
+            self.messages.close()
+            if self._run_is_gone():
+                self.messages.cancel_join_thread()  # no one reads: do not wait to send
+            else:
+                self.messages.join_thread()
 
-    def _work(self) -> None:
-        for loader in self.loaders:
-            if self.stop.is_set():
+    def _run_is_gone(self) -> bool:
+        """The run ended without stopping this process (killed): it is adopted by another."""
+        return os.getppid() != self.run_pid
+
+    def _should_stop(self) -> bool:
+        return self.stop.is_set() or self._run_is_gone()
+
+    def _progress_of(self, i: int) -> Callable[[int], None]:
+        def progress(rows: int) -> None:
+            self.messages.put(("progress", i, rows))
+
+        return progress
+
+    # -- in the run ---------------------------------------------------------------------------
+    def _read(self) -> None:
+        """The run's thread that takes the process's messages: progress goes to the
+        loader's bar at once; a table done or failed wakes ``ready``."""
+        while True:
+            message = self.messages.get()
+            if message is None:
                 return
-            error: BaseException | None = None
-            try:
-                loader.prepare()
-            except BaseException as exc:  # handed to the run's thread, which raises it
-                error = exc
-            while not self.stop.is_set():
-                try:
-                    self.done.put((loader, error), timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-            if error is not None:
-                return
+            kind, i = message[0], message[1]
+            if kind == "progress":
+                self.loaders[i].progress(message[2])
+                continue
+            with self.arrived:
+                self.done[i] = message
+                self.arrived.notify_all()
+
+    def start(self) -> None:
+        self.process.start()
+        self.reader.start()
 
     def ready(self, loader: TableLoader) -> None:
-        """Waits until ``loader``'s table is converted; raises what converting it raised.
-        (A loader this does not convert converts in ``load``.)"""
-        if loader not in self.loaders:
+        """Waits until ``loader``'s table is converted and gives it its spool; raises what
+        converting it raised. (A loader this does not convert converts in ``load``.)"""
+        i = self.index.get(id(loader))
+        if i is None:
             return
-        while True:
-            try:
-                done, error = self.done.get(timeout=0.5)
-            except queue.Empty:
-                if not self.thread.is_alive():
-                    raise RuntimeError("the conversion thread ended early") from None
-                continue
-            if error is not None:
-                raise ConversionFailed(done.d1_table, error)
-            if done is loader:
-                return
-            raise RuntimeError(f"{done.d1_table} converted out of turn, not {loader.d1_table}")
+        with self.arrived:
+            deadline: float | None = None
+            while i not in self.done and self._failed_before(i) is None:
+                if not self.process.is_alive():  # its last messages may still be on the way
+                    deadline = deadline or time.monotonic() + LAST_MESSAGES_SECONDS
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            "the converting process ended (exit code "
+                            f"{self.process.exitcode}) before converting {loader.d1_table}"
+                        )
+                self.arrived.wait(POLL_SECONDS)
+            failed = self._failed_before(i)
+        if failed is not None:
+            raise ConversionFailed(self.loaders[failed[1]].d1_table, failed[2])
+        _, _, chunks, pending_rows, seconds, taken = self.done[i]
+        spool = self.spools[i]
+        spool.chunks, spool.pending_rows, spool.seconds = chunks, pending_rows, seconds
+        loader.spool = spool
+        loader.taken = taken
+
+    def _failed_before(self, i: int) -> tuple[Any, ...] | None:
+        return next((m for j, m in sorted(self.done.items()) if j <= i and m[0] == "failed"), None)
 
     def close(self) -> None:
         self.stop.set()
-        while True:  # let a waiting put go, and free what was converted but not loaded
-            try:
-                done, _ = self.done.get_nowait()
-            except queue.Empty:
-                break
-            if done.spool is not None:
-                done.spool.close()
-                done.spool = None
-        self.thread.join(timeout=30)
-        for loader in self.loaders:
-            if loader.spool is not None and not self.thread.is_alive():
-                loader.spool.close()
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.messages.put(None)
+        self.reader.join(timeout=30)
+        for loader, spool in zip(self.loaders, self.spools, strict=True):
+            spool.close()  # a table not loaded yet: its load converts it again
+            if loader.spool is spool:
                 loader.spool = None
 
 
 @contextmanager
-def converting_ahead(loaders: Sequence[TableLoader]) -> Iterator[Prefetch]:
-    """Converts ahead in a thread, which reads the source's SQLite connection while the run
-    reads it too (the quarantine write-up): only with a sqlite3 module built serialized
-    (``threadsafety`` 3, the usual build); otherwise each table converts in its turn."""
-    prefetch = Prefetch(loaders if sqlite3.threadsafety == 3 else [])
-    prefetch.thread.start()
+def converting_ahead(
+    loaders: Sequence[TableLoader], source: Source, conninfo: str
+) -> Iterator[Prefetch]:
+    """Converts ahead in another process (above) while the body loads."""
+    prefetch = Prefetch(loaders if source.can_reopen else [], source, conninfo)
+    prefetch.start()
     try:
         yield prefetch
     finally:

@@ -9,8 +9,9 @@ How a run loads, as ``pg_restore`` does (issue 13):
   validated, after the last table and before verification. A run that fails puts them back
   before it exits; one killed outright leaves them to the next run, which puts them back
   before anything else (even when it then refuses) and says so;
-- converting ahead: a thread converts the next table in Python while the server loads the
-  current one (``d1import.pipeline``); the server's side stays on this connection, in order;
+- converting ahead: another process converts the next tables in Python while the server
+  loads the current one (``d1import.pipeline``); the server's side stays on this
+  connection, in order;
 - commits without waiting for the WAL flush (``synchronous_commit = off``): a commit lost to
   a server crash loses its ``tables_done`` row with it, so resuming redoes that table.
 """
@@ -479,7 +480,7 @@ def _run(
             deferral.set_aside(
                 connection, [loader.target.name for loader in loaders], run_id, commit=not dry_run
             )
-            with converting_ahead(loaders) as ahead:
+            with converting_ahead(loaders, source, conninfo(database_url)) as ahead:
                 for table, total, group in groups:
                     parts: list[TableResult] = []
                     try:

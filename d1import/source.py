@@ -4,8 +4,12 @@
 A SQLite file is opened read-only (``mode=ro&immutable=1``: SQLite creates no journal, lock
 or WAL file beside it) and checked first: a header promising more pages than the file holds
 is truncation, and ``PRAGMA quick_check`` finds damage, both before the target is touched. A
-dump is replayed as data (``d1import.dump``) into SQLite's private temporary database, so both
-kinds are read the same way afterwards. The source's SHA-256 is of the file as given.
+dump is replayed as data (``d1import.dump``) into SQLite's private temporary database (its
+file is unlinked as it is created: nothing of the dump, raw tokens among it, stays on disk
+however the run ends), so both kinds are read the same way afterwards. ``Source.reopened``
+gives the converting process a connection of its own to a SQLite file; a replayed dump has
+no name to open again (``can_reopen``: its tables convert in their turn). The source's
+SHA-256 is of the file as given.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import hashlib
 import sqlite3
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,10 +50,28 @@ class Source:
     kind: str  # "sqlite" or "dump"
     connection: sqlite3.Connection
 
+    @property
+    def can_reopen(self) -> bool:
+        return self.kind == "sqlite"
+
     def __post_init__(self) -> None:
         # TEXT that is not UTF-8 must reach the converter (and be quarantined), not raise
         # while reading.
         self.connection.text_factory = decode_text
+
+    @contextmanager
+    def reopened(self) -> Iterator[Source]:
+        """The same source on a connection of its own (for another process: an SQLite
+        connection must not cross a fork), read-only, not checked again."""
+        if not self.can_reopen:
+            raise SourceError(f"{self.path}: a replayed dump cannot be opened again")
+        uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+        connection = sqlite3.connect(uri, uri=True)
+        try:
+            connection.execute("PRAGMA trusted_schema = OFF")
+            yield Source(self.path, self.sha256, self.kind, connection)
+        finally:
+            connection.close()
 
     def tables(self) -> set[str]:
         rows = self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -155,9 +177,7 @@ def _open_sqlite(path: Path, header: bytes) -> sqlite3.Connection:
     truncated = _truncation(path, header)
     if truncated:
         raise SourceError(f"{path}: the SQLite file {truncated}")
-    connection = sqlite3.connect(  # read from the converting thread too (d1import.pipeline)
-        f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
-    )
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     try:
         connection.execute("PRAGMA trusted_schema = OFF")
         problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
@@ -229,17 +249,13 @@ def open_source(path: Path) -> Iterator[Source]:
             )
     sha256 = file_sha256(path)
     if header.startswith(SQLITE_MAGIC):
-        kind, connection = "sqlite", _open_sqlite(path, header)
-    elif header.startswith(GZIP_MAGIC):
-        if _gzip_content_start(path) == SQLITE_MAGIC:
-            raise SourceError(
-                f"{path}: a gzip-compressed SQLite database: decompress it first "
-                f"(gunzip -k {path.name})"
-            )
-        kind, connection = "dump", _replay(path, compressed=True)
-    else:
-        kind, connection = "dump", _replay(path, compressed=False)
-    try:
-        yield Source(path, sha256, kind, connection)
-    finally:
-        connection.close()
+        with closing(_open_sqlite(path, header)) as connection:
+            yield Source(path, sha256, "sqlite", connection)
+        return
+    if header.startswith(GZIP_MAGIC) and _gzip_content_start(path) == SQLITE_MAGIC:
+        raise SourceError(
+            f"{path}: a gzip-compressed SQLite database: decompress it first "
+            f"(gunzip -k {path.name})"
+        )
+    with closing(_replay(path, compressed=header.startswith(GZIP_MAGIC))) as connection:
+        yield Source(path, sha256, "dump", connection)

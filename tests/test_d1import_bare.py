@@ -5,8 +5,8 @@ interrupted, or is killed (then the next run puts them back, and says so)."""
 
 from __future__ import annotations
 
+import os
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,7 @@ def test_whatever_the_catalog_holds_comes_back_exactly(
     """Nothing is a hard-coded list: an expression index with a predicate and a comment, a
     deferrable composite key with its own actions, a key left NOT VALID, a commented key (as
     later revisions may add) are set aside and come back as they were; and the conversion
-    runs in its own thread, ahead of the loads."""
+    runs in a process of its own, ahead of the loads."""
     with engine_for(target) as engine, engine.begin() as connection:
         connection.execute(
             text(
@@ -209,18 +209,21 @@ def test_whatever_the_catalog_holds_comes_back_exactly(
             )
         )
     before = catalog(target)
-    threads: dict[str, str] = {}
-    original = load_module.TableLoader.prepare
+    converted_by = tmp_path / "converted_by"  # the converting process writes it: a file
+    original = load_module.TableLoader.convert
 
-    def recording(self: load_module.TableLoader) -> None:
-        threads[self.d1_table] = threading.current_thread().name
-        original(self)
+    def recording(self: load_module.TableLoader, spool: load_module.Spool | None = None) -> Any:
+        with converted_by.open("a") as record:
+            record.write(f"{self.d1_table} {os.getpid()}\n")
+        return original(self, spool)
 
-    monkeypatch.setattr(load_module.TableLoader, "prepare", recording)
+    monkeypatch.setattr(load_module.TableLoader, "convert", recording)
     result = run(scenario(tmp_path / "d1.sqlite"), target)
     assert result.conserved
-    assert "journal_entries" in threads
-    assert set(threads.values()) == {"d1import-convert"}
+    processes = dict(line.split() for line in converted_by.read_text().splitlines())
+    assert "journal_entries" in processes
+    assert len(set(processes.values())) == 1
+    assert str(os.getpid()) not in processes.values()
     after = catalog(target)
     assert after == before, diff(before, after)
     with engine_for(target) as engine, engine.connect() as connection:

@@ -402,6 +402,54 @@ def test_a_killed_dump_replay_leaves_no_file(operator: Operator, tmp_path: Path)
     assert operator.leaked() == []
 
 
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started that are still running."""
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listing:
+                found += [int(child) for child in listing.read().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+    return found
+
+
+CONVERTING_ROWS = 1_000_000  # converting them all takes several seconds
+
+
+def test_a_killed_run_leaves_no_converting_process_and_no_file(
+    operator: Operator, tmp_path: Path
+) -> None:
+    """SIGKILL of the run while its converting process works (d1import.pipeline): the
+    process notices it was left alone and ends; the spool files had no name."""
+    d1 = D1Builder(operator.inputs / "big.sqlite")
+    d1.add("users", id="u_1", email="ada@example.org")
+    d1.connection.executemany(
+        "INSERT INTO points_ledger (id, user_id, event_type, coins, xp, created_at) "
+        "VALUES (?, 'u_1', 'focus_complete', 1, 2, '2025-01-02 03:04:05')",
+        ((f"p_{n}",) for n in range(CONVERTING_ROWS)),
+    )
+    source = d1.close()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "d1import", *operator.argv(source)],
+        cwd=operator.run_dir,
+        env=operator.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not (converting := children(process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert converting, "the run never started its converting process"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 3  # it stops within a batch, long before it would finish
+    while any(os.path.exists(f"/proc/{pid}") for pid in converting):
+        assert time.monotonic() < deadline, "the converting process outlived the run"
+        time.sleep(0.05)
+    assert os.listdir(operator.tmpdir) == []
+
+
 def open_files(pid: int) -> list[str]:
     """What process ``pid`` has open (its file descriptors come and go while we look)."""
     links = []
