@@ -1,6 +1,8 @@
 """Loading into bare tables, as ``pg_restore`` does: the secondary indexes and the foreign keys
 of the tables the import writes are set aside while it loads, then built again (indexes with
-the server's parallel maintenance workers) and added back validated. What is put back is
+the server's parallel maintenance workers) and added back validated, each as soon as the
+tables it concerns are loaded, on a connection of its own while the run loads the next
+tables (``PutBackAsLoaded``; a dry run puts back at its end). What is put back is
 exactly what the catalog held: each definition is read from the live catalog
 (``pg_get_indexdef``, ``pg_get_constraintdef``, the object's comment) and written down in
 ``d1import.deferred`` in the same transaction that drops the object, so nothing depends on a
@@ -29,6 +31,8 @@ that is refused) puts them back before anything else, and says so.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from dataclasses import dataclass
 
@@ -65,7 +69,8 @@ ORDER BY t.relname, ic.relname
 """
 
 FOREIGN_KEYS = """
-SELECT t.relname, c.conname, pg_get_constraintdef(c.oid), obj_description(c.oid, 'pg_constraint')
+SELECT t.relname, c.conname, pg_get_constraintdef(c.oid), obj_description(c.oid, 'pg_constraint'),
+       (SELECT p.relname FROM pg_class p WHERE p.oid = c.confrelid)
 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
 WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY(%s) AND c.contype = 'f'
   AND c.conislocal
@@ -86,6 +91,8 @@ class Deferred:
     name: str
     definition: str
     comment: str | None
+    parent: str | None = None
+    """A foreign key's referenced table (known to the run that set it aside)."""
 
     def drop(self) -> sql.Composed:
         if self.kind == "index":
@@ -127,6 +134,7 @@ class ConstraintsDoNotHold(RuntimeError):
 def deferrable(connection: psycopg.Connection, tables: list[str]) -> list[Deferred]:
     """What the catalog holds now that the load sets aside on ``tables``."""
     found = [Deferred("index", *row) for row in connection.execute(INDEXES, (tables,)).fetchall()]
+
     found += [
         Deferred("foreign_key", *row)
         for row in connection.execute(FOREIGN_KEYS, (tables,)).fetchall()
@@ -190,22 +198,9 @@ def put_back(connection: psycopg.Connection, *, commit: bool) -> list[Deferred]:
     if commit:
         connection.commit()  # each object below then commits on its own
     for item in items:
-        # One transaction per object (a savepoint inside a dry run's): the object comes back
-        # and its row goes together.
-        with connection.transaction(), connection.cursor() as cursor:
-            try:
-                with connection.transaction():
-                    cursor.execute(item.create())
-            except errors.ForeignKeyViolation as exc:
-                broken.append(f"{item.describe()}: {exc.diag.message_primary}")
-                cursor.execute(item.create(not_valid=True))
-            comment = item.comment_on()
-            if comment is not None:
-                cursor.execute(comment)
-            cursor.execute(
-                "DELETE FROM d1import.deferred WHERE kind = %s AND table_name = %s AND name = %s",
-                (item.kind, item.table, item.name),
-            )
+        problem = _put_back_one(connection, item)
+        if problem is not None:
+            broken.append(problem)
     connection.execute("RESET maintenance_work_mem")
     if commit:
         connection.commit()
@@ -220,6 +215,109 @@ def put_back(connection: psycopg.Connection, *, commit: bool) -> list[Deferred]:
             "foreign keys added back NOT VALID because loaded rows break them: " + "; ".join(broken)
         )
     return items
+
+
+def _put_back_one(connection: psycopg.Connection, item: Deferred) -> str | None:
+    """One object back, in one transaction with the removal of its row (a savepoint inside
+    a dry run's); a foreign key whose rows do not hold comes back ``NOT VALID`` and the
+    problem is returned."""
+    broken = None
+    with connection.transaction(), connection.cursor() as cursor:
+        try:
+            with connection.transaction():
+                cursor.execute(item.create())
+        except errors.ForeignKeyViolation as exc:
+            broken = f"{item.describe()}: {exc.diag.message_primary}"
+            cursor.execute(item.create(not_valid=True))
+        comment = item.comment_on()
+        if comment is not None:
+            cursor.execute(comment)
+        cursor.execute(
+            "DELETE FROM d1import.deferred WHERE kind = %s AND table_name = %s AND name = %s",
+            (item.kind, item.table, item.name),
+        )
+    return broken
+
+
+class PutBackAsLoaded:
+    """Puts back what ``set_aside`` set aside while the run still loads, on a connection of
+    its own: a table's indexes as soon as no table left to load writes it, a foreign key as
+    soon as both its tables are so (``loaded``), each as ``put_back`` does (one transaction
+    with the removal of its row). The run's last table then leaves little to wait for
+    (``finish``) instead of every index and key. Building an index or validating a key only
+    reads tables the run has finished with, so it takes no lock the run waits for (the run
+    only reads them, to find parents).
+
+    ``stop`` ends it between two objects (the run failed): what is left is put back as
+    ``put_back`` does, by the run before it exits or by the next one."""
+
+    def __init__(self, conninfo: str, items: list[Deferred], finished: set[str]) -> None:
+        self.conninfo = conninfo
+        self.left = sorted(items, key=lambda d: d.kind != "index")  # indexes first
+        self.finished = set(finished)
+        self.broken: list[str] = []
+        self.error: BaseException | None = None
+        self.news: queue.Queue[set[str] | None] = queue.Queue()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._work, name="d1import-put-back")
+        self.started = time.perf_counter()
+        self.thread.start()
+
+    def loaded(self, tables: set[str]) -> None:
+        """No table left to load writes ``tables`` any more."""
+        self.news.put(set(tables))
+
+    def _ready(self) -> list[Deferred]:
+        ready = [
+            item
+            for item in self.left
+            if item.table in self.finished and (item.parent is None or item.parent in self.finished)
+        ]
+        self.left = [item for item in self.left if item not in ready]
+        return ready
+
+    def _work(self) -> None:
+        try:
+            with psycopg.connect(self.conninfo) as connection:
+                connection.execute(
+                    "SET synchronous_commit = off; SET jit = off; "
+                    f"SET maintenance_work_mem = '{BUILD_MEMORY_KB}kB'"
+                )
+                connection.commit()
+                while (news := self.news.get()) is not None:
+                    self.finished |= news
+                    for item in self._ready():
+                        if self.stopping.is_set():
+                            return
+                        problem = _put_back_one(connection, item)
+                        if problem is not None:
+                            self.broken.append(problem)
+        except BaseException as exc:  # raised by ``finish`` in the run's thread
+            self.error = exc
+
+    def finish(self) -> None:
+        """Waits for the last objects; raises ``ConstraintsDoNotHold`` for keys that do not
+        hold (added back ``NOT VALID``), or what went wrong."""
+        self.news.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        log.info(
+            "put back indexes and foreign keys as their tables were loaded, in %.2fs",
+            time.perf_counter() - self.started,
+        )
+        if self.broken:
+            raise ConstraintsDoNotHold(
+                "foreign keys added back NOT VALID because loaded rows break them: "
+                + "; ".join(self.broken)
+            )
+
+    def stop(self) -> None:
+        """Ends after the object under way (the run failed); idempotent."""
+        if self.thread.is_alive():
+            self.stopping.set()
+            self.news.put(None)
+            self.thread.join()
 
 
 def summary(items: list[Deferred]) -> str:

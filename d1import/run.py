@@ -6,14 +6,17 @@ How a run loads, as ``pg_restore`` does (issue 13):
 - into bare tables: the loaders read their targets from the catalog, then the secondary
   indexes and foreign keys of the tables to load are set aside (``d1import.deferral``,
   written down in ``d1import.deferred`` in the same transaction) and put back, built and
-  validated, after the last table and before verification. A run that fails puts them back
-  before it exits; one killed outright leaves them to the next run, which puts them back
-  before anything else (even when it then refuses) and says so;
+  validated, on a connection of their own as soon as their tables are loaded
+  (``deferral.PutBackAsLoaded``), all of them before verification. A run that fails puts
+  them back before it exits; one killed outright leaves them to the next run, which puts
+  them back before anything else (even when it then refuses) and says so;
 - converting ahead: another process converts the next tables in Python while the server
   loads the current one (``d1import.pipeline``); the server's side stays on this
   connection, in order;
 - commits without waiting for the WAL flush (``synchronous_commit = off``): a commit lost to
-  a server crash loses its ``tables_done`` row with it, so resuming redoes that table.
+  a server crash loses its ``tables_done`` row with it, so resuming redoes that table;
+- a session that keeps stages and sorts in memory and plans without JIT
+  (``SESSION_SETTINGS``).
 """
 
 from __future__ import annotations
@@ -359,6 +362,83 @@ def _put_back_after_failure(database_url: str) -> None:
         )
 
 
+def _last_writers(groups: list[tuple[str, int, list[TableLoader]]]) -> dict[str, int]:
+    """Each table the run writes, with the last group (D1 table) that writes it: its loaders'
+    targets and the target-only table filled after it."""
+    last: dict[str, int] = {}
+    for k, (table, _total, group) in enumerate(groups):
+        for loader in group:
+            last[loader.target.name] = k
+        if table in target_only.AFTER_TABLE:
+            last[target_only.AFTER_TABLE[table][0]] = k
+    return last
+
+
+@contextmanager
+def _putting_back_as_loaded(
+    database_url: str,
+    set_aside: list[deferral.Deferred],
+    groups: list[tuple[str, int, list[TableLoader]]],
+    dry_run: bool,
+) -> Iterator[Callable[[int], None]]:
+    """What was set aside comes back while the run loads (``deferral.PutBackAsLoaded``):
+    yields the callback to say group k is committed; waits for the last objects when the
+    body ends, stops between two objects if it fails. A dry run puts back at its end."""
+    if dry_run:
+        yield lambda _k: None
+        return
+    last = _last_writers(groups)
+    finished = {
+        name
+        for item in set_aside
+        for name in (item.table, item.parent)
+        if name is not None and name not in last
+    }
+    background = deferral.PutBackAsLoaded(conninfo(database_url), set_aside, finished)
+    try:
+        yield lambda k: background.loaded({name for name, at in last.items() if at == k})
+        background.finish()
+    finally:
+        background.stop()
+
+
+def _load_groups(
+    connection: psycopg.Connection,
+    source: Source,
+    groups: list[tuple[str, int, list[TableLoader]]],
+    results: dict[str, TableResult],
+    loaders: list[TableLoader],
+    database_url: str,
+    dry_run: bool,
+    committed: Callable[[int], None],
+) -> None:
+    """Each D1 table in its transaction, converted ahead; ``committed(k)`` after group k."""
+    with converting_ahead(loaders, source, conninfo(database_url)) as ahead:
+        for k, (table, total, group) in enumerate(groups):
+            parts: list[TableResult] = []
+            try:
+                for loader in group:
+                    ahead.ready(loader)
+                    parts.append(loader.load())
+            except ConversionFailed as exc:
+                if isinstance(exc.error, sqlite3.Error):
+                    raise SourceError(
+                        f"{source.path}: reading table {exc.table}: {sqlite_message(exc.error)}"
+                    ) from None
+                raise exc.error from None
+            except sqlite3.Error as exc:
+                raise SourceError(
+                    f"{source.path}: reading table {table}: {sqlite_message(exc)}"
+                ) from None
+            result = _loaded(table, total, group, parts)
+            _fill_target_only(connection, table)
+            _record(connection, source.sha256, result)
+            if not dry_run:
+                connection.commit()
+            results[table] = result
+            committed(k)
+
+
 def run_import(
     source_path: Path,
     database_url: str,
@@ -472,39 +552,20 @@ def _run(
                 )
             loaders = [loader for _table, _total, group in groups for loader in group]
             # Load into bare tables: secondary indexes and foreign keys of the tables to
-            # load are set aside now (their loaders have read them) and put back at the end,
-            # in transactions of their own (DDL after reads in one transaction is what Citus
-            # refuses on distributed tables).
+            # load are set aside now (their loaders have read them) and put back, in
+            # transactions of their own (DDL after reads in one transaction is what Citus
+            # refuses on distributed tables), as their tables are loaded (a dry run: at the
+            # end, in its one transaction).
             if not dry_run:
                 connection.commit()
-            deferral.set_aside(
+            set_aside = deferral.set_aside(
                 connection, [loader.target.name for loader in loaders], run_id, commit=not dry_run
             )
-            with converting_ahead(loaders, source, conninfo(database_url)) as ahead:
-                for table, total, group in groups:
-                    parts: list[TableResult] = []
-                    try:
-                        for loader in group:
-                            ahead.ready(loader)
-                            parts.append(loader.load())
-                    except ConversionFailed as exc:
-                        if isinstance(exc.error, sqlite3.Error):
-                            raise SourceError(
-                                f"{source_path}: reading table {exc.table}: "
-                                f"{sqlite_message(exc.error)}"
-                            ) from None
-                        raise exc.error from None
-                    except sqlite3.Error as exc:
-                        raise SourceError(
-                            f"{source_path}: reading table {table}: {sqlite_message(exc)}"
-                        ) from None
-                    result = _loaded(table, total, group, parts)
-                    _fill_target_only(connection, table)
-                    _record(connection, source.sha256, result)
-                    if not dry_run:
-                        connection.commit()
-                    results[table] = result
-            deferral.put_back(connection, commit=not dry_run)
+            with _putting_back_as_loaded(database_url, set_aside, groups, dry_run) as committed:
+                _load_groups(
+                    connection, source, groups, results, loaders, database_url, dry_run, committed
+                )
+            deferral.put_back(connection, commit=not dry_run)  # what is left: a dry run's all
             results = {table: results[table] for table in table_order() if table in results}
             checks = verify(connection, source.sha256, results)
             summary = quarantine_summary(connection, source.sha256)

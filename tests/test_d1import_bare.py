@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,33 @@ def test_the_catalog_after_an_import_is_the_one_head_made(
     after = catalog(target)
     assert after == before, diff(before, after)
     assert deferred_rows(target) == 0
+
+
+def test_a_loaded_tables_indexes_come_back_while_later_tables_load(
+    tmp_path: Path, target: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deferral.PutBackAsLoaded: users is loaded first; by the time a later table loads,
+    its indexes are built again (waited for: another connection builds them)."""
+    with engine_for(target) as engine:
+        at_head = foreign_keys_and_indexes(engine, "users")
+        assert at_head[1] > 0
+        seen: list[tuple[int, int]] = []
+        original = load_module.TableLoader.load
+
+        def watching(self: load_module.TableLoader) -> Any:
+            if self.d1_table == "journal_entries":
+                deadline = time.monotonic() + 20
+                while (now := foreign_keys_and_indexes(engine, "users")) != at_head:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+                seen.append(now)
+            return original(self)
+
+        monkeypatch.setattr(load_module.TableLoader, "load", watching)
+        result = run(scenario(tmp_path / "d1.sqlite"), target)
+    assert result.conserved
+    assert seen == [at_head]
 
 
 def test_a_failed_run_puts_everything_back_before_it_exits_and_resumes(
