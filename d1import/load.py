@@ -49,7 +49,7 @@ from psycopg import sql
 from psycopg.copy import FileWriter
 
 from d1import.bookkeeping import SECRET_COLUMNS
-from d1import.catalog import TargetTable, read_target
+from d1import.catalog import TargetTable, UniqueIndex, read_target
 from d1import.convert import ConversionError, Converter, converter_for
 from d1import.elsewhere import Part
 from d1import.errors import scrub
@@ -201,13 +201,14 @@ class TableLoader:
             )
             for c in self.target.columns
         ]
-        # one round trip (a table costs a few dozen; 66 tables add up)
+        # One round trip (a table costs a few dozen; 66 tables add up). The pending table is
+        # the same for every table: made once a session, emptied after each table.
         self._execute(
             sql.SQL(
-                "DROP TABLE IF EXISTS {stage}, {pending}; "
+                "DROP TABLE IF EXISTS {stage}; "
                 "CREATE TEMP TABLE {stage} (__rowid bigint NOT NULL, __legacy_id text, {columns}); "
-                "CREATE TEMP TABLE {pending} ({pending_columns}); "
-                "CREATE INDEX ON {pending} (new_id)"
+                "CREATE TEMP TABLE IF NOT EXISTS {pending} ({pending_columns}); "
+                "CREATE INDEX IF NOT EXISTS d1import_pending_new_id ON {pending} (new_id)"
             ).format(
                 stage=sql.Identifier(STAGE),
                 pending=sql.Identifier(PENDING),
@@ -430,12 +431,23 @@ class TableLoader:
             if statement is not None:
                 self._execute(statement)
         present = 0 if target_empty else self._execute(rules.take_out_present()).rowcount
-        for key in DECLARED_KEYS.get(self.target.name, ()):
-            self._execute(rules.duplicates_in_source(key.index, key.detail))
+        declared = DECLARED_KEYS.get(self.target.name, ())
+        # Whether each key repeats in the stage at all, for all keys in one round trip (a hash
+        # aggregate each); only a key that does goes through the rule (a window over the
+        # stage). Taking rows out never makes a key repeat, so the answer holds throughout.
+        repeats = self._repeating(
+            [key.index for key in declared] + list(self.target.unique_indexes)
+        )
+        for key, repeating in zip(declared, repeats, strict=False):
+            if repeating:
+                self._execute(rules.duplicates_in_source(key.index, key.detail))
             if key.lookup_present(self.connection):
                 self._execute(rules.duplicates_of_lookup(key))
-        for index in self.target.unique_indexes:
-            self._execute(rules.duplicates_in_source(index))
+        for index, repeating in zip(
+            self.target.unique_indexes, repeats[len(declared) :], strict=True
+        ):
+            if repeating:
+                self._execute(rules.duplicates_in_source(index))
             if not target_empty:
                 self._execute(rules.duplicates_of_existing(index))
         foreign_keys = checked_references(self.target, self.map)
@@ -444,6 +456,13 @@ class TableLoader:
             removed = sum(self._execute(rules.orphans(fk)).rowcount for fk in foreign_keys)
             if removed == 0 or not self_referencing:
                 return present
+
+    def _repeating(self, indexes: list[UniqueIndex]) -> list[bool]:
+        if not indexes:
+            return []
+        row = self._execute(self.rules.repeating(indexes)).fetchone()
+        assert row is not None
+        return [bool(value) for value in row]
 
     # -- step 7 ---------------------------------------------------------------------------
     def _map_ids(self) -> None:
@@ -534,5 +553,5 @@ class TableLoader:
             # table's load) and its load
             seconds=round(time.perf_counter() - started + converting, 3),
         )
-        self._execute(f"DROP TABLE {STAGE}, {PENDING}")
+        self._execute(f"DROP TABLE {STAGE}; DELETE FROM {PENDING}")
         return result

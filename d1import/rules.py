@@ -293,6 +293,20 @@ class Rules:
             for i, e in enumerate(index.expressions)
         )
 
+    def repeating(self, indexes: list[UniqueIndex]) -> sql.Composed:
+        """One row: for each key, whether two staged rows share it (``duplicates_in_source``
+        then has rows to take out)."""
+        checks = []
+        for index in indexes:
+            keys, where, _ = self._key_parts(index)
+            checks.append(
+                sql.SQL(
+                    "EXISTS (SELECT 1 FROM {stage} WHERE {where} GROUP BY {keys} "
+                    "HAVING count(*) > 1)"
+                ).format(stage=sql.Identifier(STAGE), where=where, keys=keys)
+            )
+        return sql.SQL("SELECT {}").format(sql.SQL(", ").join(checks))
+
     def duplicates_in_source(self, index: UniqueIndex, detail: str | None = None) -> sql.Composed:
         """The later rows (by D1 rowid) that repeat an earlier row's key; ``detail`` as in
         ``DeclaredKey``, else the index's standard reason."""

@@ -1,8 +1,12 @@
-"""The compiled row conversion (d1import.row_function) and the legacy id of a tuple row
-(d1import.quarantine_writeup.legacy_id_of) against the general paths they stand in for."""
+"""The converting process's short ways against the general paths they stand in for: the
+compiled row conversion (d1import.row_function), the legacy id of a tuple row
+(d1import.quarantine_writeup.legacy_id_of), TEXT decoded by the sqlite3 module
+(d1import.source, fast_text)."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ from hypothesis import strategies as st
 from d1import.convert import ConversionError, Converter, UndecodedText, converter_for
 from d1import.quarantine_writeup import legacy_id, legacy_id_of
 from d1import.row_function import compile_row
+from d1import.source import open_source
 
 values = st.one_of(
     st.none(),
@@ -91,3 +96,39 @@ def test_the_legacy_id_of_a_tuple_is_that_of_its_dict(
 def test_a_source_without_rowid_first_is_refused() -> None:
     with pytest.raises(ValueError, match="__rowid"):
         compile_row(["id", "__rowid"], [], lambda r: None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.one_of(st.text(max_size=6), st.binary(max_size=4), st.none(), st.integers()),
+        min_size=0,
+        max_size=12,
+    )
+)
+def test_text_decoded_by_sqlite_reads_as_decode_text_reads(
+    tmp_path_factory: Any, texts: list[Any]
+) -> None:
+    """The converting process reads TEXT through the sqlite3 module's own decoding
+    (Source.reopened, fast_text) and, from a value that is not UTF-8 on, through
+    decode_text: the same rows as the run's own reading, bytes that are not UTF-8 kept."""
+    path = tmp_path_factory.mktemp("fast_text") / "d1.sqlite"
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE t (v)")
+        for value in texts:  # bytes stored as TEXT: UTF-8 or not
+            if isinstance(value, bytes):
+                connection.execute("INSERT INTO t VALUES (CAST(? AS TEXT))", (value,))
+            else:
+                connection.execute("INSERT INTO t VALUES (?)", (value,))
+        connection.commit()
+    with open_source(path) as source, source.reopened() as fast:
+        assert fast.fast_text
+        names, rows = source.tuples("t")
+        fast_names, fast_rows = fast.tuples("t")
+        expected, got = list(rows), list(fast_rows)
+    assert fast_names == names
+    assert [tuple(map(repr_typed, r)) for r in got] == [tuple(map(repr_typed, r)) for r in expected]
+
+
+def repr_typed(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
