@@ -40,6 +40,9 @@ import psycopg
 from d1import.load import ConversionStopped, Spool, TableLoader
 from d1import.source import Source
 
+# Two converting processes: while the server waits for a table (the run's first ones, a big
+# one), both cores convert; while it works, they share the cores with it.
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 POLL_SECONDS = 0.2
 LAST_MESSAGES_SECONDS = 5.0
 
@@ -63,7 +66,8 @@ def _sendable(error: BaseException) -> BaseException:
 
 
 class Prefetch:
-    """Converts ``loaders`` in order in another process; ``ready(loader)`` waits for one."""
+    """Converts ``loaders`` in other processes (``WORKERS``), each taking the next table not
+    taken yet; ``ready(loader)`` waits for one."""
 
     def __init__(
         self,
@@ -82,24 +86,36 @@ class Prefetch:
         context = multiprocessing.get_context("fork")
         self.messages: Any = context.Queue()
         self.stop: Event = context.Event()
-        self.process = context.Process(target=self._convert_all, name="d1import-convert")
+        self.taken = context.Value("i", 0)  # the next table to convert: a counter they share
+        self.processes = [
+            context.Process(target=self._convert_all, name=f"d1import-convert-{n}")
+            for n in range(WORKERS)
+        ]
         self.done: dict[int, tuple[Any, ...]] = {}
         self.arrived = threading.Condition()
         self.reader = threading.Thread(target=self._read, name="d1import-convert-reader")
 
     # -- in the converting process ------------------------------------------------------------
+    def _claim(self) -> int | None:
+        """The next table no process has taken, taken now; None when there is none."""
+        with self.taken.get_lock():
+            i = int(self.taken.value)
+            if i >= len(self.loaders):
+                return None
+            self.taken.value = i + 1
+        return i
+
     def _convert_all(self) -> None:
-        """The process's work: each table in order, reported as it is done; stops at the
-        first error (reported) or when the run says stop."""
-        i = 0
+        """A process's work: the next table not taken, until none is left, each reported
+        as it is done; stops at its first error (reported) or when the run says stop."""
+        i: int | None = None
         try:
             with (
                 self.reopen(self.source) as source,
                 psycopg.connect(self.conninfo, autocommit=True) as formatting,
             ):
-                for i, loader in enumerate(self.loaders):
-                    if self._should_stop():
-                        return
+                while not self._should_stop() and (i := self._claim()) is not None:
+                    loader = self.loaders[i]
                     loader.source = source
                     loader.connection = formatting
                     loader.should_stop = self._should_stop
@@ -118,7 +134,9 @@ class Prefetch:
                         ("done", i, spool.chunks, spool.pending_rows, spool.seconds, loader.taken)
                     )
         except BaseException as exc:  # the source or the server could not be opened
-            self.messages.put(("failed", i, _sendable(exc)))
+            i = i if i is not None else self._claim()
+            if i is not None:
+                self.messages.put(("failed", i, _sendable(exc)))
         finally:
             self.messages.close()
             if self._run_is_gone():
@@ -156,7 +174,8 @@ class Prefetch:
                 self.arrived.notify_all()
 
     def start(self) -> None:
-        self.process.start()
+        for process in self.processes:
+            process.start()
         self.reader.start()
 
     def ready(self, loader: TableLoader) -> None:
@@ -168,12 +187,14 @@ class Prefetch:
         with self.arrived:
             deadline: float | None = None
             while i not in self.done and self._failed_before(i) is None:
-                if not self.process.is_alive():  # its last messages may still be on the way
+                crashed = [p.exitcode for p in self.processes if p.exitcode not in (None, 0)]
+                if crashed or not any(p.is_alive() for p in self.processes):
+                    # the last messages may still be on the way
                     deadline = deadline or time.monotonic() + LAST_MESSAGES_SECONDS
                     if time.monotonic() > deadline:
                         raise RuntimeError(
-                            "the converting process ended (exit code "
-                            f"{self.process.exitcode}) before converting {loader.d1_table}"
+                            f"a converting process ended (exit codes {crashed or [0]}) "
+                            f"before converting {loader.d1_table}"
                         )
                 self.arrived.wait(POLL_SECONDS)
             failed = self._failed_before(i)
@@ -190,10 +211,13 @@ class Prefetch:
 
     def close(self) -> None:
         self.stop.set()
-        self.process.join(timeout=30)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        for process in self.processes:
+            if process.pid is None:
+                continue
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join()
         self.messages.put(None)
         self.reader.join(timeout=30)
         for loader, spool in zip(self.loaders, self.spools, strict=True):

@@ -101,7 +101,12 @@ def test_a_source_without_rowid_first_is_refused() -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     texts=st.lists(
-        st.one_of(st.text(max_size=6), st.binary(max_size=4), st.none(), st.integers()),
+        st.one_of(
+            st.text(max_size=6),
+            st.binary(max_size=4),
+            st.none(),
+            st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        ),
         min_size=0,
         max_size=12,
     )
