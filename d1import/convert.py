@@ -34,6 +34,7 @@ INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 HEX = re.compile(r"[0-9a-fA-F]*")
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_canonical_uuid = CANONICAL_UUID.fullmatch
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL; lone surrogates (not UTF-8)
 _unstorable = UNSTORABLE.search
 RISKY_ESCAPE = re.compile(r"\\u(0000|[dD][89a-fA-F])")  # JSON escapes of a NUL or a surrogate
@@ -412,8 +413,11 @@ def uuid_of(table: str, *, repeats: bool = True, general: bool = False) -> Conve
     derive = legacy_uuid_text if repeats else derived_uuid_text
 
     def shortcut(value: Any) -> Any:
-        if type(value) is str and value and not _unstorable(value):  # the usual case
-            return derive(table, value)
+        if type(value) is str:
+            if _canonical_uuid(value):  # the app's ids: kept as they are
+                return value
+            if value and not _unstorable(value):  # another id: derived
+                return derive(table, value)
         return convert(value)
 
     def convert(value: Any) -> Any:
@@ -427,7 +431,7 @@ def uuid_of(table: str, *, repeats: bool = True, general: bool = False) -> Conve
 def to_loose_uuid(value: Any) -> Any:
     """An id of some other entity (``points_ledger.event_id``): kept when it is a UUID,
     derived from the value otherwise (each its own: not cached)."""
-    if type(value) is str and CANONICAL_UUID.fullmatch(value):  # already as it is kept
+    if type(value) is str and _canonical_uuid(value):  # already as it is kept
         return value
     return _loose_uuid(value)
 
