@@ -4,8 +4,9 @@
         [--unreadable-users] [--all-tables]
 
 Rows are spread over the user-owned tables roughly as the app writes them (ledger and
-activity events dominate), with the app's formats: text ids and timestamps in several ISO
-forms, 0/1 booleans, JSON text, text with quotes, newlines and emoji; a child row belongs
+activity events dominate), with the app's formats: ids as the app makes them (UUIDs for a
+user's rows, slugs for reference data, one in 5,000 in an older form), timestamps in several
+ISO forms, 0/1 booleans, JSON text, text with quotes, newlines and emoji; a child row belongs
 to its parent's user, as the app writes them; a few rows the import must quarantine (bad
 JSON, an unknown enum value, an orphan, a child naming another user's parent).
 
@@ -62,6 +63,16 @@ BUSY_SHARE_OF_ALL = 0.85  # --all-tables: the 16 busy tables' part of the rows
 # busy children's rows names another user's parent (the import quarantines it:
 # ``other_users_parent``).
 OTHER_USERS_PARENT_EVERY = 20_000
+LEGACY_ID_EVERY = 5_000
+
+
+def row_id(table: str, i: int, rng: random.Random) -> str:
+    """A user's row's id as the app makes it (``crypto.randomUUID()``: D1 holds "TEXT primary
+    keys with app-generated UUIDs", docs of the schema mapping); one in
+    ``LEGACY_ID_EVERY`` in an older form the import derives a UUID for (the id map)."""
+    if i % LEGACY_ID_EVERY == 3:
+        return f"{table[:3]}_{i}"
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 @functools.cache
@@ -149,6 +160,9 @@ def generic_rows(
     references = {
         f["columns"][0]: (f["ref_table"], f["ref_columns"][0]) for f in d1["foreign_keys"]
     }
+    user_owned = any(c["name"] in ("user_id", "userId") for c in d1["columns"]) or bool(
+        mapping.derived
+    )
     for i in range(n):
         row: dict[str, object] = {}
         day = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
@@ -163,7 +177,7 @@ def generic_rows(
                 parent, key = references[name]
                 row[name] = rng.choice(keys[(parent, key)])
             elif kind == "uuid_pk":
-                row[name] = f"{table[:4]}_{i}"
+                row[name] = row_id(table, i, rng) if user_owned else f"{table[:4]}_{i}"
             elif kind == "uuid_fk":  # round robin: one row per parent where there are as many
                 pool = users if detail == "users" else parents.get(detail, [])
                 row[name] = pool[i % len(pool)] if pool else None
@@ -225,7 +239,7 @@ def rows_for(
         return uid() if i % OTHER_USERS_PARENT_EVERY == 5 else owners.of[parent][key]
 
     for i in range(n):
-        key = f"{table[:3]}_{i}"
+        key = row_id(table, i, rng)
         if table == "users":
             yield {
                 "id": str(uuid.UUID(int=rng.getrandbits(128))),
