@@ -1,12 +1,14 @@
-"""Converting ahead: another process runs step 1's Python half (``TableLoader.convert``: read
-the source, convert, write COPY text to spool files) for the tables in order, while the run's
-connection has the server load them one by one. Without it the two take turns: Python idles
-while the server sorts out, inserts and checks a table, and the server idles while Python
-converts. A process rather than a thread: a thread converting holds the interpreter's lock,
-and the run's thread waits for it after every round trip to the server (a few milliseconds
-each, a thousand round trips a run).
+"""Converting ahead: other processes (``WORKERS``, two) run step 1's Python half
+(``TableLoader.convert``: read the source, convert, write COPY text to spool files), each
+taking the next table no one has taken, while the run's connection has the server load the
+tables one by one, in order. Without it the two take turns: Python idles while the server
+sorts out, inserts and checks a table, and the server idles while Python converts. Processes
+rather than a thread: a thread converting holds the interpreter's lock, and the run's thread
+waits for it after every round trip to the server (a few milliseconds each, a thousand round
+trips a run). Two of them: while the server waits for a table (the first ones, a big one),
+both cores convert; while it works, they share the cores with it.
 
-The converting process sends nothing to the server: everything that decides what is loaded
+A converting process sends nothing to the server: everything that decides what is loaded
 (the stage COPY, the rules, the insert, the checksums) stays on the run's connection, in the
 run's transactions, in table order, so what a run does and how it resumes is unchanged. It is
 a fork of the run (it starts at once, with the loaders as the run built them), opens the
@@ -15,12 +17,12 @@ connection of its own only to format COPY text with the server's adapters, and n
 run's connections. It writes each table into spool files the run made before the fork (files
 without a name: nothing stays on disk however either process ends) and reports the table
 (chunks and counts), its progress and its errors through a queue that a thread of the run
-reads.
+reads. It stops between two batches when the run says so, or when the run is gone (killed).
 
-Memory stays flat: a converted table waits on disk (``load.Spool``), not in memory, and the
-process holds one batch at a time. A source the process cannot open again (a replayed dump:
-SQLite's private temporary database has no name) converts each table in its turn, in the
-run.
+Memory stays flat: a converted table waits on disk (``load.Spool``), not in memory, and a
+process holds one batch at a time. A source the processes cannot open again (a replayed
+dump: SQLite's private temporary database has no name) converts each table in its turn, in
+the run.
 """
 
 from __future__ import annotations
@@ -230,7 +232,7 @@ class Prefetch:
 def converting_ahead(
     loaders: Sequence[TableLoader], source: Source, conninfo: str
 ) -> Iterator[Prefetch]:
-    """Converts ahead in another process (above) while the body loads."""
+    """Converts ahead in other processes (above) while the body loads."""
     prefetch = Prefetch(loaders if source.can_reopen else [], source, conninfo)
     prefetch.start()
     try:
