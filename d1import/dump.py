@@ -275,7 +275,9 @@ class DumpGuard:
 def replay(lines: Iterable[tuple[int, str]], *, cache_kib: int = 65536) -> sqlite3.Connection:
     """The statements of a dump in SQLite's private temporary database, read-only once
     replayed. Raises ``DumpError`` naming the line of the first statement it refuses."""
-    replica = sqlite3.connect("", isolation_level=None)
+    # check_same_thread: the run reads it from its loading threads too (d1import.parallel;
+    # the sqlite3 module is built serialized).
+    replica = sqlite3.connect("", isolation_level=None, check_same_thread=False)
     try:
         replica.execute("PRAGMA journal_mode = OFF")
         replica.execute("PRAGMA synchronous = OFF")

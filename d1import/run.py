@@ -10,9 +10,11 @@ How a run loads, as ``pg_restore`` does (issue 13):
   (``deferral.PutBackAsLoaded``), all of them before verification. A run that fails puts
   them back before it exits; one killed outright leaves them to the next run, which puts
   them back before anything else (even when it then refuses) and says so;
-- converting ahead: another process converts the next tables in Python while the server
-  loads the current one (``d1import.pipeline``); the server's side stays on this
-  connection, in order;
+- converting ahead: two other processes convert the next tables in Python while the server
+  loads (``d1import.pipeline``);
+- two tables at once, each on a connection of its own, a table only once the tables it
+  reads are committed (``d1import.parallel``; a dry run loads in order on its one
+  connection);
 - commits without waiting for the WAL flush (``synchronous_commit = off``): a commit lost to
   a server crash loses its ``tables_done`` row with it, so resuming redoes that table;
 - a session that keeps stages and sorts in memory and plans without JIT
@@ -25,6 +27,7 @@ import datetime as dt
 import heapq
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -37,13 +40,13 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ENUM
 
 import models
-from d1import import deferral, elsewhere, report, target_only
+from d1import import deferral, elsewhere, parallel, report, target_only
 from d1import.bookkeeping import IMPORT_LOCK_KEY, SCHEMA_DDL
 from d1import.catalog import read_target
 from d1import.errors import SafeMessage, one_line, sqlite_message
 from d1import.load import TableLoader
 from d1import.mapping import TableMap, build_mapping, d1_references, d1_tables
-from d1import.pipeline import ConversionFailed, converting_ahead
+from d1import.pipeline import ConversionFailed, Prefetch, converting_ahead
 from d1import.results import RunResult, TableResult, empty_result
 from d1import.source import Source, SourceError, open_source
 from d1import.source_check import check_source, parse_allow_missing
@@ -55,6 +58,7 @@ log = logging.getLogger("d1import")
 # a table's stage stays in memory instead of going through the file system, and the sorts of
 # the rules (ORDER BY, window, hash) and the index builds of the put-back stay in memory.
 # Bounds per query, not allocations.
+COMMITS = "SET synchronous_commit = off"  # why: _run
 SESSION_SETTINGS = (
     "SET temp_buffers = '256MB'; SET work_mem = '64MB'; SET maintenance_work_mem = '256MB'; "
     "SET jit = off"
@@ -362,16 +366,16 @@ def _put_back_after_failure(database_url: str) -> None:
         )
 
 
-def _last_writers(groups: list[tuple[str, int, list[TableLoader]]]) -> dict[str, int]:
-    """Each table the run writes, with the last group (D1 table) that writes it: its loaders'
-    targets and the target-only table filled after it."""
-    last: dict[str, int] = {}
+def _writers(groups: list[tuple[str, int, list[TableLoader]]]) -> dict[str, set[int]]:
+    """Each table the run writes, with the groups (D1 tables) that write it: their loaders'
+    targets and the target-only table filled after one."""
+    writers: dict[str, set[int]] = {}
     for k, (table, _total, group) in enumerate(groups):
         for loader in group:
-            last[loader.target.name] = k
+            writers.setdefault(loader.target.name, set()).add(k)
         if table in target_only.AFTER_TABLE:
-            last[target_only.AFTER_TABLE[table][0]] = k
-    return last
+            writers.setdefault(target_only.AFTER_TABLE[table][0], set()).add(k)
+    return writers
 
 
 @contextmanager
@@ -387,19 +391,57 @@ def _putting_back_as_loaded(
     if dry_run:
         yield lambda _k: None
         return
-    last = _last_writers(groups)
+    writers = _writers(groups)
     finished = {
         name
         for item in set_aside
         for name in (item.table, item.parent)
-        if name is not None and name not in last
+        if name is not None and name not in writers
     }
     background = deferral.PutBackAsLoaded(conninfo(database_url), set_aside, finished)
+    committed: set[int] = set()
+    lock = threading.Lock()
+
+    def group_committed(k: int) -> None:  # from the loading connections' threads
+        with lock:
+            committed.add(k)
+            done = {name for name, by in writers.items() if k in by and by <= committed}
+        background.loaded(done)
+
     try:
-        yield lambda k: background.loaded({name for name, at in last.items() if at == k})
+        yield group_committed
         background.finish()
     finally:
         background.stop()
+
+
+def _load_group(
+    connection: psycopg.Connection,
+    ahead: Prefetch,
+    source: Source,
+    table: str,
+    total: int,
+    group: list[TableLoader],
+) -> TableResult:
+    """One D1 table's loaders on ``connection``, in its open transaction (not committed)."""
+    parts: list[TableResult] = []
+    try:
+        for loader in group:
+            loader.connection = connection
+            ahead.ready(loader)
+            parts.append(loader.load())
+    except ConversionFailed as exc:
+        if isinstance(exc.error, sqlite3.Error):
+            raise SourceError(
+                f"{source.path}: reading table {exc.table}: {sqlite_message(exc.error)}"
+            ) from None
+        raise exc.error from None
+    except sqlite3.Error as exc:
+        raise SourceError(f"{source.path}: reading table {table}: {sqlite_message(exc)}") from None
+    result = _loaded(table, total, group, parts)
+    _fill_target_only(connection, table)
+    _record(connection, source.sha256, result)
+    return result
 
 
 def _load_groups(
@@ -412,30 +454,26 @@ def _load_groups(
     dry_run: bool,
     committed: Callable[[int], None],
 ) -> None:
-    """Each D1 table in its transaction, converted ahead; ``committed(k)`` after group k."""
+    """Each D1 table in its transaction, converted ahead; ``committed(k)`` after group k. A
+    run loads on two connections at once (``d1import.parallel``), a dry run on its own, in
+    order, in its one transaction."""
     with converting_ahead(loaders, source, conninfo(database_url)) as ahead:
+        if not dry_run:
+
+            def load(connection: psycopg.Connection, k: int) -> None:
+                table, total, group = groups[k]
+                results[table] = _load_group(connection, ahead, source, table, total, group)
+
+            parallel.load(
+                conninfo(database_url),
+                [COMMITS, SESSION_SETTINGS],
+                parallel.dependencies(groups, _writers(groups)),
+                load,
+                committed,
+            )
+            return
         for k, (table, total, group) in enumerate(groups):
-            parts: list[TableResult] = []
-            try:
-                for loader in group:
-                    ahead.ready(loader)
-                    parts.append(loader.load())
-            except ConversionFailed as exc:
-                if isinstance(exc.error, sqlite3.Error):
-                    raise SourceError(
-                        f"{source.path}: reading table {exc.table}: {sqlite_message(exc.error)}"
-                    ) from None
-                raise exc.error from None
-            except sqlite3.Error as exc:
-                raise SourceError(
-                    f"{source.path}: reading table {table}: {sqlite_message(exc)}"
-                ) from None
-            result = _loaded(table, total, group, parts)
-            _fill_target_only(connection, table)
-            _record(connection, source.sha256, result)
-            if not dry_run:
-                connection.commit()
-            results[table] = result
+            results[table] = _load_group(connection, ahead, source, table, total, group)
             committed(k)
 
 
@@ -483,7 +521,7 @@ def _run(
         # Each table's commit need not wait for its WAL flush: a server crash may lose the
         # last tables' commits, and with them their ``tables_done`` rows (same transaction),
         # so the resumed run loads those tables again: the same end state, sooner.
-        connection.execute("SET synchronous_commit = off")
+        connection.execute(COMMITS)
         connection.execute(SESSION_SETTINGS)
         connection.commit()
         shape = check_source(source, allow_missing)

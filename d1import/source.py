@@ -203,7 +203,9 @@ def _open_sqlite(path: Path, header: bytes) -> sqlite3.Connection:
     truncated = _truncation(path, header)
     if truncated:
         raise SourceError(f"{path}: the SQLite file {truncated}")
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    connection = sqlite3.connect(  # read by the loading connections' threads (write-up)
+        f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
+    )
     try:
         connection.execute("PRAGMA trusted_schema = OFF")
         problems = [row[0] for row in connection.execute("PRAGMA quick_check")]

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from d1import import load as load_module
-from d1import import pipeline
+from d1import import parallel, pipeline
 from d1import import run as run_module
 from d1import.deferral import ConstraintsDoNotHold
 from d1import.rules import Rules
@@ -267,3 +267,29 @@ def test_whatever_the_catalog_holds_comes_back_exactly(
         ("habit_logs_habit_user_fkey", True, "composite"),
         ("journal_entries_user_again_fkey", False, None),
     ]
+
+
+def test_tables_load_side_by_side_only_after_what_they_read(
+    tmp_path: Path, target: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """d1import.parallel: a table waits for the tables its rules read (habit logs for habits
+    and users) and for earlier tables that read what it writes; tables that share only a
+    parent (the ledger and the activity events) do not wait for each other."""
+    captured: dict[str, Any] = {}
+    original = parallel.dependencies
+
+    def recording(groups: Any, writers: Any) -> list[set[int]]:
+        needs = original(groups, writers)
+        captured["index"] = {table: k for k, (table, _total, _group) in enumerate(groups)}
+        captured["needs"] = needs
+        return needs
+
+    monkeypatch.setattr(parallel, "dependencies", recording)
+    result = run(scenario(tmp_path / "d1.sqlite"), target)
+    assert result.conserved
+    index, needs = captured["index"], captured["needs"]
+    assert all(need <= set(range(k)) for k, need in enumerate(needs))
+    assert {index["habits"], index["users"]} <= needs[index["habit_logs"]]
+    assert index["users"] in needs[index["points_ledger"]]
+    first, second = sorted((index["points_ledger"], index["activity_events"]))
+    assert first not in needs[second]
