@@ -143,6 +143,19 @@ class Operator:
         )
         return Outcome(done.returncode, done.stdout, done.stderr)
 
+    def start(self, source: Path, *, capture: bool = False) -> subprocess.Popen[str]:
+        """``python -m d1import`` started, not waited for (to kill or signal it mid-run);
+        ``capture``: its output piped, else discarded."""
+        output = subprocess.PIPE if capture else subprocess.DEVNULL
+        return subprocess.Popen(
+            [sys.executable, "-m", "d1import", *self.argv(source)],
+            cwd=self.run_dir,
+            env=self.env(),
+            stdout=output,
+            stderr=output,
+            text=True,
+        )
+
     def env(self) -> dict[str, str]:
         return os.environ | {
             "TMPDIR": str(self.tmpdir),
@@ -386,13 +399,7 @@ def test_a_killed_dump_replay_leaves_no_file(operator: Operator, tmp_path: Path)
         ((f"s_{n}", f"{TOKEN}{n}") for n in range(30_000)),
     )
     dump = write_dump(d1.close(), operator.inputs / "big.sql")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "d1import", *operator.argv(dump)],
-        cwd=operator.run_dir,
-        env=operator.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = operator.start(dump)
     assert wait_until_open(process.pid, dump), "the run never opened the dump"
     time.sleep(0.5)
     process.send_signal(signal.SIGKILL)
@@ -430,13 +437,7 @@ def test_a_killed_run_leaves_no_converting_process_and_no_file(
         ((f"p_{n}",) for n in range(CONVERTING_ROWS)),
     )
     source = d1.close()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "d1import", *operator.argv(source)],
-        cwd=operator.run_dir,
-        env=operator.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = operator.start(source)
     deadline = time.monotonic() + 60
     while not (converting := children(process.pid)) and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -930,14 +931,7 @@ def test_sigterm_interrupts_in_one_line_and_leaves_no_file(
     )
     dump = write_dump(d1.close(), operator.inputs / "big.sql")
     before = target_state(operator.engine)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "d1import", *operator.argv(dump)],
-        cwd=operator.run_dir,
-        env=operator.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = operator.start(dump, capture=True)
     assert wait_until_open(process.pid, dump), "the run never opened the dump"
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)
