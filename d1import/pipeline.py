@@ -33,7 +33,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from multiprocessing.synchronize import Event
 from typing import Any
 
@@ -76,13 +76,11 @@ class Prefetch:
         loaders: Sequence[TableLoader],
         source: Source,
         conninfo: str,
-        reopen: Callable[[Source], AbstractContextManager[Source]] = Source.reopened,
     ) -> None:
         self.loaders = list(loaders)
         self.index = {id(loader): i for i, loader in enumerate(self.loaders)}
         self.source = source
         self.conninfo = conninfo
-        self.reopen = reopen
         self.spools = [Spool() for _ in self.loaders]  # before the fork: it inherits them
         self.run_pid = os.getpid()
         context = multiprocessing.get_context("fork")
@@ -113,7 +111,7 @@ class Prefetch:
         i: int | None = None
         try:
             with (
-                self.reopen(self.source) as source,
+                self.source.reopened() as source,
                 psycopg.connect(self.conninfo, autocommit=True) as formatting,
             ):
                 while not self._should_stop() and (i := self._claim()) is not None:

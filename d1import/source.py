@@ -68,13 +68,8 @@ class Source:
         connection must not cross a fork), read-only, not checked again."""
         if not self.can_reopen:
             raise SourceError(f"{self.path}: a replayed dump cannot be opened again")
-        uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
-        connection = sqlite3.connect(uri, uri=True)
-        try:
-            connection.execute("PRAGMA trusted_schema = OFF")
+        with closing(_read_only(self.path)) as connection:
             yield Source(self.path, self.sha256, self.kind, connection, fast_text=True)
-        finally:
-            connection.close()
 
     def tables(self) -> set[str]:
         rows = self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -193,6 +188,21 @@ def _truncation(path: Path, header: bytes) -> str | None:
     return None
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A connection that reads the file as it is (``immutable``: no journal, lock or WAL file
+    beside it), from any thread of this process (the loading connections' threads write up
+    the quarantine; the sqlite3 module is built serialized)."""
+    connection = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
+    )
+    try:
+        connection.execute("PRAGMA trusted_schema = OFF")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
 def _open_sqlite(path: Path, header: bytes) -> sqlite3.Connection:
     wal = path.with_name(path.name + "-wal")
     if wal.exists() and wal.stat().st_size:
@@ -203,11 +213,8 @@ def _open_sqlite(path: Path, header: bytes) -> sqlite3.Connection:
     truncated = _truncation(path, header)
     if truncated:
         raise SourceError(f"{path}: the SQLite file {truncated}")
-    connection = sqlite3.connect(  # read by the loading connections' threads (write-up)
-        f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
-    )
+    connection = _read_only(path)
     try:
-        connection.execute("PRAGMA trusted_schema = OFF")
         problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
     except sqlite3.DatabaseError as exc:
         connection.close()
