@@ -54,11 +54,11 @@ from d1import.verify import quarantine_summary, verify
 from dbtools.alembic_config import head_revision
 
 log = logging.getLogger("d1import")
-# The run's own session (set before it touches a temporary table, as temp_buffers must be):
+COMMITS = "SET synchronous_commit = off"  # why: _run
+# The run's own sessions (set before they touch a temporary table, as temp_buffers must be):
 # a table's stage stays in memory instead of going through the file system, and the sorts of
 # the rules (ORDER BY, window, hash) and the index builds of the put-back stay in memory.
 # Bounds per query, not allocations.
-COMMITS = "SET synchronous_commit = off"  # why: _run
 SESSION_SETTINGS = (
     "SET temp_buffers = '256MB'; SET work_mem = '64MB'; SET maintenance_work_mem = '256MB'; "
     "SET jit = off"
@@ -382,7 +382,7 @@ def _writers(groups: list[tuple[str, int, list[TableLoader]]]) -> dict[str, set[
 def _putting_back_as_loaded(
     database_url: str,
     set_aside: list[deferral.Deferred],
-    groups: list[tuple[str, int, list[TableLoader]]],
+    writers: dict[str, set[int]],
     dry_run: bool,
 ) -> Iterator[Callable[[int], None]]:
     """What was set aside comes back while the run loads (``deferral.PutBackAsLoaded``):
@@ -391,7 +391,6 @@ def _putting_back_as_loaded(
     if dry_run:
         yield lambda _k: None
         return
-    writers = _writers(groups)
     finished = {
         name
         for item in set_aside
@@ -448,6 +447,7 @@ def _load_groups(
     connection: psycopg.Connection,
     source: Source,
     groups: list[tuple[str, int, list[TableLoader]]],
+    writers: dict[str, set[int]],
     results: dict[str, TableResult],
     loaders: list[TableLoader],
     database_url: str,
@@ -467,7 +467,7 @@ def _load_groups(
             parallel.load(
                 conninfo(database_url),
                 [COMMITS, SESSION_SETTINGS],
-                parallel.dependencies(groups, _writers(groups)),
+                parallel.dependencies(groups, writers),
                 load,
                 committed,
             )
@@ -599,9 +599,18 @@ def _run(
             set_aside = deferral.set_aside(
                 connection, [loader.target.name for loader in loaders], run_id, commit=not dry_run
             )
-            with _putting_back_as_loaded(database_url, set_aside, groups, dry_run) as committed:
+            writers = _writers(groups)
+            with _putting_back_as_loaded(database_url, set_aside, writers, dry_run) as committed:
                 _load_groups(
-                    connection, source, groups, results, loaders, database_url, dry_run, committed
+                    connection,
+                    source,
+                    groups,
+                    writers,
+                    results,
+                    loaders,
+                    database_url,
+                    dry_run,
+                    committed,
                 )
             deferral.put_back(connection, commit=not dry_run)  # what is left: a dry run's all
             results = {table: results[table] for table in table_order() if table in results}
