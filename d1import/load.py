@@ -48,6 +48,7 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import FileWriter
 
+from d1import.bare_keys import drop_keys, droppable_keys, make_keys_again
 from d1import.bookkeeping import SECRET_COLUMNS
 from d1import.catalog import TargetTable, UniqueIndex, read_target
 from d1import.convert import ConversionError, Converter, converter_for
@@ -531,7 +532,11 @@ class TableLoader:
             self._map_ids()
         converted = self._checksum(sql.Identifier(STAGE), sql.SQL("true"))
         keys = sql.SQL(", ").join(sql.Identifier(c) for c in self.target.primary_key)
+        # An empty table fills without its keys, made again right after (d1import.bare_keys).
+        bare = droppable_keys(self.connection, self.target.name) if target_empty else []
+        drop_keys(self.connection, bare)
         inserted = self._insert()
+        make_keys_again(self.connection, bare)
         # What landed: the rows with the stage's keys; in a table that was empty, all rows.
         loaded = self._checksum(
             sql.Identifier(self.target.name),
