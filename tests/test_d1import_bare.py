@@ -293,3 +293,77 @@ def test_tables_load_side_by_side_only_after_what_they_read(
     assert index["users"] in needs[index["points_ledger"]]
     first, second = sorted((index["points_ledger"], index["activity_events"]))
     assert first not in needs[second]
+
+
+def test_an_empty_table_fills_without_its_keys_and_has_them_again_when_committed(
+    tmp_path: Path, target: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """d1import.bare_keys: journal_entries' primary key is not there while its rows go in
+    (the insert sees no index on the table), is there again in the same transaction, and
+    nobody is asked first whether it repeats (making it again checks that)."""
+    indexes_at_insert: dict[str, int] = {}
+    asked: list[str] = []
+    original_insert = load_module.TableLoader._insert
+    original_repeating = Rules.repeating
+
+    def inserting(self: load_module.TableLoader) -> int:
+        row = self.connection.execute(
+            "SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass",
+            (f"public.{self.target.name}",),
+        ).fetchone()
+        indexes_at_insert[self.target.name] = int(row[0]) if row else -1
+        return original_insert(self)
+
+    def repeating(self: Rules, indexes: list[Any]) -> Any:
+        asked.extend(index.name for index in indexes)
+        return original_repeating(self, indexes)
+
+    monkeypatch.setattr(load_module.TableLoader, "_insert", inserting)
+    monkeypatch.setattr(Rules, "repeating", repeating)
+    before = catalog(target)
+    result = run(scenario(tmp_path / "d1.sqlite"), target)
+    assert result.conserved
+    assert indexes_at_insert["journal_entries"] == 0
+    assert "journal_entries_pkey" not in asked
+    assert catalog(target) == before
+    with engine_for(target) as engine, engine.connect() as connection:
+        primary = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_index WHERE indisprimary AND indisvalid "
+                "AND indrelid = 'journal_entries'::regclass"
+            )
+        ).scalar_one()
+    assert primary == 1
+
+
+def test_a_key_that_repeats_in_d1_is_still_quarantined_when_its_table_fills_bare(
+    tmp_path: Path, target: URL
+) -> None:
+    """SQLite holds two habits whose ids differ only by case; in PostgreSQL they are one
+    uuid. Making the key again finds the repeat: the rules are done again, asking, and the
+    later row is quarantined as a duplicate key, the earlier one loaded; the rows land in
+    D1's order."""
+    habit = "5f0c1b8e-3c1a-4d6e-9a47-2b1f0e6d7c11"
+    d1 = D1Builder(tmp_path / "d1.sqlite")
+    d1.add("users", id="u_ann", email="ann@example.org")
+    d1.add("habits", id="h_first", user_id="u_ann", name="first")
+    d1.add("habits", id=habit.upper(), user_id="u_ann", name="upper")
+    d1.add("habits", id="h_between", user_id="u_ann", name="between")
+    d1.add("habits", id=habit, user_id="u_ann", name="lower")
+    d1.add("habits", id="h_last", user_id="u_ann", name="last")
+    before = catalog(target)
+    result = run(d1.close(), target)
+    assert result.conserved
+    assert (result.tables["habits"].loaded_rows, result.tables["habits"].quarantined_rows) == (4, 1)
+    with engine_for(target) as engine, engine.connect() as connection:
+        reason = connection.execute(
+            text(
+                "SELECT kind, d1_column FROM d1import.quarantine "
+                "WHERE source_table = 'habits' AND legacy_id = :id"
+            ),
+            {"id": habit},
+        ).one()
+        names = connection.execute(text("SELECT name FROM habits ORDER BY ctid")).scalars().all()
+    assert tuple(reason) == ("duplicate_key", "id, user_id")  # the tenant key
+    assert names == ["first", "upper", "between", "last"]
+    assert catalog(target) == before
