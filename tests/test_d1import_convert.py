@@ -42,10 +42,16 @@ UTC = dt.UTC
     ],
 )
 def test_timestamps_in_every_form(raw: object, expected: dt.datetime | None) -> None:
+    """The instant as text with its offset (what COPY sends; PostgreSQL reads it as that
+    instant: ``test_any_value_converts_to_what_postgres_accepts_or_is_refused``)."""
     converted = converter_for("timestamptz", table="t")(raw)
-    assert converted == expected
-    if expected is not None:
-        assert converted.tzinfo is not None
+    if expected is None:
+        assert converted is None
+        return
+    assert isinstance(converted, str)
+    instant = dt.datetime.fromisoformat(converted)
+    assert instant == expected
+    assert instant.tzinfo is not None
 
 
 @pytest.mark.parametrize("raw", ["yesterday", "2025-13-01", "01/02/2025", "2025-01-02T25:00"])
@@ -220,6 +226,8 @@ def server() -> Iterator[psycopg.Connection]:
     try:
         url = conninfo(SERVER.url(name).render_as_string(hide_password=False))
         with psycopg.connect(url, autocommit=True) as connection:
+            # Not UTC: a timestamp without its offset would be read in this zone, and show.
+            connection.execute("SET TimeZone = 'Pacific/Chatham'")
             connection.execute("CREATE TYPE focus_mode AS ENUM ('focus', 'break', 'long_break')")
             for n, sql_type in enumerate(COLUMN_TYPES.values()):
                 connection.execute(f"CREATE TABLE t{n} (v {sql_type})")
@@ -266,7 +274,35 @@ def test_any_value_converts_to_what_postgres_accepts_or_is_refused(
         stored = bytes(stored)
     if conversion in ("uuid_pk", "uuid_loose") and stored is not None:
         stored = str(stored)
+    if conversion == "timestamptz" and value is not None:  # text: the instant PostgreSQL read
+        assert isinstance(value, str)
+        value = dt.datetime.fromisoformat(value)
     assert stored == value
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    raw=st.one_of(
+        date_texts,
+        st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"),
+        st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M")),
+    )
+)
+def test_timestamps_postgres_reads_as_the_instant_the_text_spells(
+    server: psycopg.Connection, raw: str
+) -> None:
+    """A timestamp goes to COPY as text (the app's forms as they are, with their offset):
+    PostgreSQL reads every such text as the instant Python reads in it."""
+    value, refused = outcome("timestamptz", raw)
+    if refused is not None:
+        assert refused.kind in ("invalid_datetime", "out_of_range")
+        return
+    assert isinstance(value, str)
+    assert landed(server, "timestamptz", value) == dt.datetime.fromisoformat(value)
 
 
 @settings(max_examples=200, deadline=None)
@@ -316,13 +352,17 @@ def test_json_postgres_reads_as_it_is_or_is_refused(
         assert value == raw
 
 
-def _result(convert: Callable[[object], object], raw: object) -> tuple[object, ...]:
-    """What a converter made of ``raw``: the value with its type (and a time's offset), or
-    the refusal's kind and detail."""
+def _result(
+    convert: Callable[[object], object], raw: object, conversion: str
+) -> tuple[object, ...]:
+    """What a converter made of ``raw``: the value with its type (and a time's offset; a
+    timestamp's text is read as the instant it spells), or the refusal's kind and detail."""
     try:
         value = convert(raw)
     except ConversionError as exc:
         return ("refused", exc.kind, exc.detail)
+    if conversion == "timestamptz" and isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     offset = value.utcoffset() if isinstance(value, dt.datetime) else None
     return ("converted", value, type(value), offset)
 
@@ -336,4 +376,4 @@ def test_the_shortcuts_give_what_the_general_path_gives(conversion: str, raw: ob
     type, or the same refusal."""
     fast = converter_for(conversion, table="t", enum_labels=FOCUS_MODES)
     general = converter_for(conversion, table="t", enum_labels=FOCUS_MODES, general=True)
-    assert _result(fast, raw) == _result(general, raw)
+    assert _result(fast, raw, conversion) == _result(general, raw, conversion)
