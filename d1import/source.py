@@ -17,8 +17,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,12 +166,51 @@ def decode_text(raw: bytes) -> str | UndecodedText:
         return UndecodedText(raw)
 
 
-def file_sha256(path: Path) -> str:
+def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_AHEAD: dict[tuple[str, int, int], Future[str]] = {}
+
+
+def _identity(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def digest_ahead(path: Path) -> None:
+    """Starts computing ``path``'s SHA-256 in a thread now, for ``file_sha256`` to take later:
+    the command starts it before its slower imports, which it then runs beside (reading the
+    file and hashing it release the interpreter's lock). A file that changes in between (size
+    or modification time) is hashed again; one that cannot be read is left to the run."""
+    try:
+        identity = _identity(path)
+    except OSError:
+        return
+    future: Future[str] = Future()
+
+    def compute() -> None:
+        try:
+            future.set_result(_sha256_of(path))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    _AHEAD[identity] = future
+    threading.Thread(target=compute, name="d1import-digest", daemon=True).start()
+
+
+def file_sha256(path: Path) -> str:
+    ahead = _AHEAD.pop(_identity(path), None)
+    if ahead is not None:
+        try:
+            return ahead.result()
+        except OSError:
+            pass  # hashed again below: its error is the run's
+    return _sha256_of(path)
 
 
 def _truncation(path: Path, header: bytes) -> str | None:

@@ -941,3 +941,24 @@ def test_sigterm_interrupts_in_one_line_and_leaves_no_file(
     assert TOKEN not in out + err
     assert os.listdir(operator.tmpdir) == []
     assert target_state(operator.engine) == before  # stopped while replaying: nothing written
+
+
+def test_a_digest_taken_ahead_is_the_files_own_and_a_file_changed_since_is_hashed_again(
+    tmp_path: Path,
+) -> None:
+    """source.digest_ahead: the command hashes the source while it imports the rest; the run
+    takes that digest only for the file as it was (same size and modification time)."""
+    import hashlib
+
+    from d1import.source import digest_ahead, file_sha256
+
+    path = tmp_path / "d1.sqlite"
+    path.write_bytes(os.urandom(3 << 20))
+    digest_ahead(path)
+    assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    digest_ahead(path)
+    path.write_bytes(os.urandom((3 << 20) + 1))  # changed before the run opens it
+    assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    digest_ahead(tmp_path / "missing.sqlite")  # left to the run, which says what is wrong
+    with pytest.raises(FileNotFoundError):
+        file_sha256(tmp_path / "missing.sqlite")
