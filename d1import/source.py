@@ -19,7 +19,7 @@ import hashlib
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -174,7 +174,7 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-_AHEAD: dict[tuple[str, int, int], Future[str]] = {}
+_AHEAD: dict[tuple[tuple[str, int, int], str], Future[Any]] = {}
 
 
 def _identity(path: Path) -> tuple[str, int, int]:
@@ -182,32 +182,61 @@ def _identity(path: Path) -> tuple[str, int, int]:
     return str(path.resolve()), stat.st_size, stat.st_mtime_ns
 
 
-def digest_ahead(path: Path) -> None:
-    """Starts computing ``path``'s SHA-256 in a thread now, for ``file_sha256`` to take later:
-    the command starts it before its slower imports, which it then runs beside (reading the
-    file and hashing it release the interpreter's lock). A file that changes in between (size
-    or modification time) is hashed again; one that cannot be read is left to the run."""
+def _quick_check(connection: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in connection.execute("PRAGMA quick_check")]
+
+
+def check_ahead(path: Path) -> None:
+    """Starts, in a thread, what opening ``path`` begins with and what takes time on a big
+    file: its SHA-256 and, for a SQLite file, ``PRAGMA quick_check`` (reading the file,
+    hashing it and SQLite's work release the interpreter's lock). The command starts it
+    before its slower imports, which it then runs beside; ``open_source`` takes the results
+    only for the file as it was (same size and modification time), else does it again, as it
+    does for a file this could not read."""
     try:
         identity = _identity(path)
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_MAGIC))
     except OSError:
         return
-    future: Future[str] = Future()
+    digest: Future[str] = Future()
+    checked: Future[list[str]] | None = None
+    _AHEAD[identity, "sha256"] = digest
+    if header == SQLITE_MAGIC and not path.with_name(path.name + "-wal").exists():
+        checked = Future()
+        _AHEAD[identity, "quick_check"] = checked
 
-    def compute() -> None:
+    def settle(future: Future[Any], work: Callable[[], Any]) -> None:
         try:
-            future.set_result(_sha256_of(path))
+            future.set_result(work())
         except BaseException as exc:
             future.set_exception(exc)
 
-    _AHEAD[identity] = future
-    threading.Thread(target=compute, name="d1import-digest", daemon=True).start()
+    def work() -> None:
+        settle(digest, lambda: _sha256_of(path))
+        if checked is not None:
+            settle(checked, lambda: _checked_apart(path))
+
+    threading.Thread(target=work, name="d1import-check-ahead", daemon=True).start()
+
+
+def _checked_apart(path: Path) -> list[str]:
+    with closing(_read_only(path)) as connection:
+        return _quick_check(connection)
+
+
+def _taken(path: Path, what: str) -> Future[Any] | None:
+    try:
+        return _AHEAD.pop((_identity(path), what), None)
+    except OSError:
+        return None
 
 
 def file_sha256(path: Path) -> str:
-    ahead = _AHEAD.pop(_identity(path), None)
+    ahead = _taken(path, "sha256")
     if ahead is not None:
         try:
-            return ahead.result()
+            return str(ahead.result())
         except OSError:
             pass  # hashed again below: its error is the run's
     return _sha256_of(path)
@@ -255,8 +284,9 @@ def _open_sqlite(path: Path, header: bytes) -> sqlite3.Connection:
     if truncated:
         raise SourceError(f"{path}: the SQLite file {truncated}")
     connection = _read_only(path)
+    ahead = _taken(path, "quick_check")
     try:
-        problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        problems = ahead.result() if ahead is not None else _quick_check(connection)
     except sqlite3.DatabaseError as exc:
         connection.close()
         raise SourceError(f"{path}: {sqlite_message(exc)}") from None

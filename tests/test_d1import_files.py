@@ -946,19 +946,21 @@ def test_sigterm_interrupts_in_one_line_and_leaves_no_file(
 def test_a_digest_taken_ahead_is_the_files_own_and_a_file_changed_since_is_hashed_again(
     tmp_path: Path,
 ) -> None:
-    """source.digest_ahead: the command hashes the source while it imports the rest; the run
-    takes that digest only for the file as it was (same size and modification time)."""
+    """source.check_ahead: the command hashes the source (and checks a SQLite file's
+    structure) while it imports the rest; the run takes the digest only for the file as it
+    was (same size and modification time). (The refusals of damaged files above go through
+    it: the command checks ahead.)"""
     import hashlib
 
-    from d1import.source import digest_ahead, file_sha256
+    from d1import.source import check_ahead, file_sha256
 
     path = tmp_path / "d1.sqlite"
     path.write_bytes(os.urandom(3 << 20))
-    digest_ahead(path)
+    check_ahead(path)
     assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
-    digest_ahead(path)
+    check_ahead(path)
     path.write_bytes(os.urandom((3 << 20) + 1))  # changed before the run opens it
     assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
-    digest_ahead(tmp_path / "missing.sqlite")  # left to the run, which says what is wrong
+    check_ahead(tmp_path / "missing.sqlite")  # left to the run, which says what is wrong
     with pytest.raises(FileNotFoundError):
         file_sha256(tmp_path / "missing.sqlite")
