@@ -8,10 +8,12 @@ exactly what the catalog held: each definition is read from the live catalog
 ``d1import.deferred`` in the same transaction that drops the object, so nothing depends on a
 list kept here, and revisions that add or change indexes and keys are followed as they land.
 
-What stays while loading, because the load's set-based checks read it:
-- every primary key and every unique index (constraint or not): rows are matched to rows
-  already in the table by them (``rules.take_out_present``, ``rules.duplicates_of_existing``)
-  and they keep the table's uniqueness enforced throughout;
+What stays while loading:
+- every primary key and every unique index (constraint or not), as far as this module goes:
+  rows are matched to rows already in the table by them (``rules.take_out_present``,
+  ``rules.duplicates_of_existing``). A table that holds no rows goes without them while its
+  rows go in, in the transaction that fills it (``d1import.bare_keys``), never across
+  transactions as here;
 - CHECKs, NOT NULL, triggers: cheap per row, and the rules quarantine what they would refuse.
 
 Why the foreign keys can be off: ``rules.orphans`` quarantines every staged row whose

@@ -27,7 +27,10 @@ The steps, in order, for a table T:
    every foreign key T has at head counts, in place or set aside for the load
    (``d1import.deferral``: the target is read before that);
 7. write up the quarantine, insert the rest; record the ids that changed and checksums of
-   what was converted and of what landed.
+   what was converted and of what landed. An empty table takes the rows without its keys,
+   made again right after (``d1import.bare_keys``); their making checks step 5 for them, so
+   step 5 skips those keys, and should one repeat, steps 2-7 are undone and done again
+   without skipping.
 
 When T holds no row before the load (every table but the seeded reference tables), the
 comparisons with rows already there (steps 4, 5's second half) have nothing to find and are
