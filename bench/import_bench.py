@@ -78,22 +78,42 @@ def drop(name: str) -> None:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def measured(command: list[str], **kwargs: object) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of ``command`` alone, run through a fresh wrapper."""
+Measured = tuple[float, float | None, float | None, float | None]
+"""Wall seconds, peak RSS (MiB), CPU seconds of the command and its children, CPU seconds the
+whole machine was busy meanwhile (the server's backends included; None off Linux)."""
+
+
+def machine_busy() -> float | None:
+    """CPU seconds the machine has been busy since boot (/proc/stat), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:9]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(command: list[str], **kwargs: object) -> Measured:
+    """``command`` alone, run through a fresh wrapper: wall, peak RSS, its CPU, the machine's
+    (the server's share is the difference, give or take whatever else the machine ran)."""
     wrapper = (
         "import resource, subprocess, sys, time;"
         "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,"
         " stderr=subprocess.DEVNULL);"
-        "print(time.perf_counter() - t,"
-        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime, r.returncode)"
     )
+    before = machine_busy()
     out = subprocess.run(
         [PYTHON, "-c", wrapper, *command], capture_output=True, text=True, check=True, **kwargs
     )  # type: ignore[call-overload]
-    seconds, rss_kib, code = out.stdout.split()
+    after = machine_busy()
+    seconds, rss_kib, cpu, code = out.stdout.split()
     if code != "0":
         raise RuntimeError(f"{command[0]} exited {code}")
-    return float(seconds), int(rss_kib) / 1024
+    busy = after - before if after is not None and before is not None else None
+    return float(seconds), int(rss_kib) / 1024, float(cpu), busy
 
 
 def source_file(rows: int, *, unreadable_users: bool = False, all_tables: bool = False) -> Path:
@@ -123,7 +143,7 @@ def all_quarantined(rows: int) -> int:
     source = source_file(rows, unreadable_users=True)
     name = f"bench_allq_{uuid.uuid4().hex[:6]}"
     try:
-        seconds, rss = our_import(source, name)
+        seconds, rss, *_ = our_import(source, name)
         with create_engine(SERVER.url(name), poolclass=NullPool).connect() as connection:
             quarantined = connection.execute(
                 text("SELECT count(*) FROM d1import.quarantine")
@@ -136,12 +156,12 @@ def all_quarantined(rows: int) -> int:
     return 0
 
 
-def our_import(source: Path, name: str, root: Path = ROOT) -> tuple[float, float]:
+def our_import(source: Path, name: str, root: Path = ROOT) -> Measured:
     fresh(name, at_head=True, seeded=True)
     return measured([PYTHON, "-m", "d1import", str(source), "--database-url", url(name)], cwd=root)
 
 
-def pgloader(source: Path, name: str) -> tuple[float, float]:
+def pgloader(source: Path, name: str) -> Measured:
     fresh(name, at_head=False)
     return measured(["pgloader", "--quiet", f"sqlite://{source}", url(name)])
 
@@ -257,7 +277,7 @@ def realistic(sizes: list[int], runs: int, baseline: Path | None) -> int:
     cases = [(mix, rows) for mix in ("16", "66") for rows in sizes]
     files = {case: source_file(case[1], all_tables=case[0] == "66") for case in cases}
     sizes_of = {case: source_rows(path) for case, path in files.items()}
-    figures: dict[tuple[str, int, str], list[tuple[float, float | None]]] = {}
+    figures: dict[tuple[str, int, str], list[Measured]] = {}
     exports: dict[tuple[str, int], tuple[list[Path], int]] = {}
     tag = uuid.uuid4().hex[:6]
     with tempfile.TemporaryDirectory() as tmp:
@@ -266,7 +286,7 @@ def realistic(sizes: list[int], runs: int, baseline: Path | None) -> int:
                 source = files[(mix, rows)]
                 names = {k: f"bench_{k}_{tag}" for k in ("ours", "pgloader", "copy", "base")}
                 try:
-                    measured_now: dict[str, tuple[float, float | None]] = {}
+                    measured_now: dict[str, Measured] = {}
                     measured_now["ours"] = our_import(source, names["ours"])
                     if (mix, rows) not in exports:
                         directory = Path(tmp) / f"{mix}_{rows}"
@@ -276,7 +296,7 @@ def realistic(sizes: list[int], runs: int, baseline: Path | None) -> int:
                     measured_now["pgloader"] = pgloader(source, names["pgloader"])
                     drop(names["pgloader"])
                     paths, _ = exports[(mix, rows)]
-                    measured_now["copy"] = (bare_copy(paths, names["copy"]), None)
+                    measured_now["copy"] = (bare_copy(paths, names["copy"]), None, None, None)
                     drop(names["copy"])
                     if baseline is not None:
                         measured_now["base"] = our_import(source, names["base"], baseline)
@@ -294,8 +314,11 @@ def realistic(sizes: list[int], runs: int, baseline: Path | None) -> int:
                 sys.stdout.flush()
     machine = f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [f"machine: {machine}; {runs} interleaved runs, medians", ""]
-    lines.append("| mix | rows | what | wall (runs) | rows/s | ratio to pgloader | peak RSS |")
-    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+    lines.append(
+        "| mix | rows | what | wall (runs) | rows/s | ratio to pgloader | peak RSS "
+        "| CPU s: its own / the rest of the machine |"
+    )
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
     labels = {
         "ours": "d1import",
         "pgloader": "pgloader",
@@ -311,10 +334,13 @@ def realistic(sizes: list[int], runs: int, baseline: Path | None) -> int:
             rss = [f[1] for f in figures[(mix, rows, what)] if f[1] is not None]
             count = exports[(mix, rows)][1] if what == "copy" else sizes_of[(mix, rows)]
             wall = median(walls)
+            own = [f[2] for f in figures[(mix, rows, what)] if f[2] is not None]
+            rest = [f[3] - f[2] for f in figures[(mix, rows, what)] if f[2] and f[3]]
+            cpu = f"{median(own):.1f} / {median(rest):.1f}" if own and rest else "-"
             lines.append(
                 f"| {mix} | {count:,} | {labels[what]} | {wall:.1f} s "
                 f"({' '.join(f'{w:.1f}' for w in walls)}) | {count / wall:,.0f} | "
-                f"{theirs / wall:.2f}x | {f'{max(rss):.0f} MiB' if rss else '-'} |"
+                f"{theirs / wall:.2f}x | {f'{max(rss):.0f} MiB' if rss else '-'} | {cpu} |"
             )
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
@@ -352,8 +378,8 @@ def main() -> int:
         f"bench_{k}_{tag}" for k in ("ours", "pgloader", "copy", "small")
     )
     try:
-        ours_s, ours_rss = our_import(big, ours_db)
-        theirs_s, theirs_rss = pgloader(big, theirs_db)
+        ours_s, ours_rss, *_ = our_import(big, ours_db)
+        theirs_s, theirs_rss, *_ = pgloader(big, theirs_db)
         with create_engine(SERVER.url(ours_db), poolclass=NullPool).connect() as connection:
             tables = list(
                 connection.execute(
@@ -367,7 +393,7 @@ def main() -> int:
 
         order = [t.name for t in models.Base.metadata.sorted_tables if t.name in tables]
         floor_s, floor_rows = copy_floor(ours_db, floor_db, order)
-        small_s, small_rss = our_import(small, small_db)
+        small_s, small_rss, *_ = our_import(small, small_db)
     finally:
         for name in (ours_db, theirs_db, floor_db, small_db):
             drop(name)
