@@ -51,6 +51,25 @@ def dependencies(
     ]
 
 
+def largest_first(
+    groups: Sequence[tuple[str, int, Sequence[TableLoader]]], writers: dict[str, set[int]]
+) -> list[int]:
+    """An order of ``groups`` (their indexes) that loads exactly as theirs does: each group
+    after every group it depends on (``dependencies``: those are the only groups whose order
+    changes what a group sees), and among the groups that may go next, the one with the most
+    source rows. The big tables then convert and load early, side by side with the rest,
+    and the run does not end waiting for the last big table's indexes alone."""
+    needs = dependencies(groups, writers)
+    order: list[int] = []
+    placed: set[int] = set()
+    while len(order) < len(groups):
+        ready = [k for k in range(len(groups)) if k not in placed and needs[k] <= placed]
+        k = max(ready, key=lambda k: (groups[k][1], -k))
+        order.append(k)
+        placed.add(k)
+    return order
+
+
 class _Schedule:
     """Which group a free connection takes next: the first not taken whose dependencies are
     committed; waits while none is."""

@@ -588,6 +588,8 @@ def _run(
                         ),
                     )
                 )
+            # The big tables first, each still after what it depends on (the same result).
+            groups = [groups[k] for k in parallel.largest_first(groups, _writers(groups))]
             loaders = [loader for _table, _total, group in groups for loader in group]
             # Load into bare tables: secondary indexes and foreign keys of the tables to
             # load are set aside now (their loaders have read them) and put back, in

@@ -367,3 +367,20 @@ def test_a_key_that_repeats_in_d1_is_still_quarantined_when_its_table_fills_bare
     assert tuple(reason) == ("duplicate_key", "id, user_id")  # the tenant key
     assert names == ["first", "upper", "between", "last"]
     assert catalog(target) == before
+
+
+def test_the_biggest_table_that_may_go_next_goes_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parallel.largest_first: an order in which every group still follows the groups it
+    depends on, and among those free to go, the one with the most rows goes first."""
+    needs = [set(), {0}, {0}, {1}, set()]
+    monkeypatch.setattr(parallel, "dependencies", lambda groups, writers: needs)
+    groups: list[Any] = [
+        ("users", 10, []),
+        ("habits", 5, []),
+        ("ledger", 100, []),
+        ("logs", 50, []),
+    ]
+    groups.append(("glossary", 7, []))
+    order = parallel.largest_first(groups, {})
+    assert order == [0, 2, 4, 1, 3]
+    assert all(needs[k] <= set(order[:i]) for i, k in enumerate(order))
