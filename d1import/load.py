@@ -74,6 +74,10 @@ from d1import.rules import (
 from d1import.source import Source
 
 BATCH = 5000
+# Rows from which an empty table fills without its keys (``d1import.bare_keys``): below, the
+# drop and the rebuild (catalog changes, a file synced per index) cost more than keeping a
+# few thousand rows' keys up to date.
+BARE_KEYS_FROM = 5000
 REDACTED_DETAIL = "the value is a secret: not shown (its kind says what is wrong)"
 COPY_COLUMN = re.compile(r"COPY \S+, line \d+, column (\w+)")
 COPY_ESCAPE = re.compile(rb"\\(.)")
@@ -560,7 +564,11 @@ class TableLoader:
         # (d1import.bare_keys). Making them again checks that no two rows share a key, so the
         # rules need not ask it first of those keys; should a key repeat after all, the rules
         # on are undone (a savepoint) and done again, asking.
-        bare = droppable_keys(self.connection, self.target.name) if target_empty else []
+        bare = (
+            droppable_keys(self.connection, self.target.name)
+            if target_empty and self.taken >= BARE_KEYS_FROM
+            else []
+        )
         try:
             with self.connection.transaction():
                 steps = self._sort_out_and_insert(

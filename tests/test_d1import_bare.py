@@ -295,12 +295,16 @@ def test_tables_load_side_by_side_only_after_what_they_read(
     assert first not in needs[second]
 
 
+@pytest.mark.parametrize("bare_from", [0, 10**9], ids=["big enough", "too small"])
 def test_an_empty_table_fills_without_its_keys_and_has_them_again_when_committed(
-    tmp_path: Path, target: URL, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, target: URL, monkeypatch: pytest.MonkeyPatch, bare_from: int
 ) -> None:
     """d1import.bare_keys: journal_entries' primary key is not there while its rows go in
     (the insert sees no index on the table), is there again in the same transaction, and
-    nobody is asked first whether it repeats (making it again checks that)."""
+    nobody is asked first whether it repeats (making it again checks that). A table of
+    fewer rows than ``BARE_KEYS_FROM`` keeps its keys (the scenario's tables are tiny: the
+    threshold is set for the test)."""
+    monkeypatch.setattr(load_module, "BARE_KEYS_FROM", bare_from)
     indexes_at_insert: dict[str, int] = {}
     asked: list[str] = []
     original_insert = load_module.TableLoader._insert
@@ -323,8 +327,12 @@ def test_an_empty_table_fills_without_its_keys_and_has_them_again_when_committed
     before = catalog(target)
     result = run(scenario(tmp_path / "d1.sqlite"), target)
     assert result.conserved
-    assert indexes_at_insert["journal_entries"] == 0
-    assert "journal_entries_pkey" not in asked
+    if bare_from == 0:
+        assert indexes_at_insert["journal_entries"] == 0
+        assert "journal_entries_pkey" not in asked
+    else:
+        assert indexes_at_insert["journal_entries"] == 1  # its key (the others are set aside)
+        assert "journal_entries_pkey" in asked
     assert catalog(target) == before
     with engine_for(target) as engine, engine.connect() as connection:
         primary = connection.execute(
@@ -337,12 +345,13 @@ def test_an_empty_table_fills_without_its_keys_and_has_them_again_when_committed
 
 
 def test_a_key_that_repeats_in_d1_is_still_quarantined_when_its_table_fills_bare(
-    tmp_path: Path, target: URL
+    tmp_path: Path, target: URL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite holds two habits whose ids differ only by case; in PostgreSQL they are one
     uuid. Making the key again finds the repeat: the rules are done again, asking, and the
     later row is quarantined as a duplicate key, the earlier one loaded; the rows land in
     D1's order."""
+    monkeypatch.setattr(load_module, "BARE_KEYS_FROM", 0)  # five habits are enough here
     habit = "5f0c1b8e-3c1a-4d6e-9a47-2b1f0e6d7c11"
     d1 = D1Builder(tmp_path / "d1.sqlite")
     d1.add("users", id="u_ann", email="ann@example.org")
