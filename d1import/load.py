@@ -238,10 +238,19 @@ class TableLoader:
     def _row_function(self, names: list[str]) -> RowFunction:
         """``_converted``'s values for a row that converts, compiled for this table's columns
         (``d1import.row_function``)."""
+        # A one-column key converted as an id: when it is a UUID already, the legacy id is the
+        # value the converter kept (compile_row's ``legacy_is``).
+        entry = self.map.columns.get(self.d1_pk[0]) if len(self.d1_pk) == 1 else None
+        plain = (
+            entry is not None
+            and entry.conversion == "uuid_pk"
+            and self.d1_pk[0] not in self.secrets
+        )
         return compile_row(
             names,
             [(column.source, column.convert) for column in self.columns],
             legacy_id_of(self.d1_table, self.d1_pk, names),
+            self.d1_pk[0] if plain else None,
         )
 
     def _converted(self, row: dict[str, Any]) -> tuple[tuple[Any, ...] | None, PendingRow | None]:

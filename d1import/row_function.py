@@ -26,19 +26,31 @@ def compile_row(
     names: Sequence[str],
     columns: Sequence[tuple[str, Converter]],
     legacy: Callable[[tuple[Any, ...]], str | None],
+    legacy_is: str | None = None,
 ) -> RowFunction:
     """``(__rowid, legacy id, *converted columns)`` of a row read as ``names`` (``__rowid``
     first); ``columns``: each target column's D1 column and converter, in stage order. A
-    D1 column the source lacks reads as NULL, as it does on the general path."""
+    D1 column the source lacks reads as NULL, as it does on the general path.
+
+    ``legacy_is``: the D1 column ``legacy`` returns as it is when it is ordinary text (a
+    one-column key). When a column's converter keeps that very value (an id that is a UUID
+    already), it is the legacy id too, and ``legacy`` is not called."""
     if not names or names[0] != "__rowid":
         raise ValueError("the source's rows start with __rowid")
     position = {name: i for i, name in enumerate(names)}
     scope: dict[str, Any] = {"legacy": legacy}
     parts = ["r[0]", "legacy(r)"]
+    first = ""
     for k, (source, convert) in enumerate(columns):
         scope[f"c{k}"] = convert
-        parts.append(f"c{k}(r[{position[source]}])" if source in position else f"c{k}(None)")
-    code = "def row(r):\n    return (" + ", ".join(parts) + ",)\n"
+        at = position.get(source)
+        if at is not None and source == legacy_is and not first:
+            first = f"    v{k} = c{k}(r[{at}])\n"
+            parts[1] = f"v{k} if v{k} is r[{at}] else legacy(r)"
+            parts.append(f"v{k}")
+            continue
+        parts.append(f"c{k}(r[{at}])" if at is not None else f"c{k}(None)")
+    code = "def row(r):\n" + first + "    return (" + ", ".join(parts) + ",)\n"
     exec(compile(code, "<d1import row function>", "exec"), scope)  # positions and names only
     function: RowFunction = scope["row"]
     return function

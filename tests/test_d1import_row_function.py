@@ -80,6 +80,29 @@ def test_the_compiled_row_is_the_general_loop(
 @settings(max_examples=300, deadline=None)
 @given(
     data=st.data(),
+    key=st.one_of(values, st.uuids().map(str), st.uuids().map(lambda u: str(u).upper())),
+    others=st.lists(st.sampled_from(CONVERSIONS), max_size=3),
+)
+def test_an_id_kept_as_it_is_is_its_own_legacy_id(
+    data: st.DataObject, key: object, others: list[str]
+) -> None:
+    """``legacy_is``: when the id's converter keeps the D1 key as it is (a UUID already),
+    the compiled row takes it as the legacy id without asking; every other key still gets
+    its legacy id: the same as the general loop with the real legacy id."""
+    names = ["__rowid", "id", "x"]
+    columns = [("id", converter_for("uuid_pk", table="t"))]
+    columns += [
+        (data.draw(st.sampled_from(["id", "x"])), converter_for(c, table="t")) for c in others
+    ]
+    row = (1, key, data.draw(values))
+    legacy = legacy_id_of("habits", ["id"], names)
+    compiled = compile_row(names, columns, legacy, "id")
+    assert outcome(compiled, row) == outcome(general_row, names, columns, legacy, row)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.data(),
     table=st.sampled_from(["users", "sessions", "accounts"]),
     key=st.sampled_from([["id"], ["sessionToken"], ["a", "b"], ["missing"]]),
 )
