@@ -202,7 +202,7 @@ def check_ahead(path: Path) -> None:
     digest: Future[str] = Future()
     checked: Future[list[str]] | None = None
     _AHEAD[identity, "sha256"] = digest
-    if header == SQLITE_MAGIC and not path.with_name(path.name + "-wal").exists():
+    if header == SQLITE_MAGIC and not _has_wal(path):
         checked = Future()
         _AHEAD[identity, "quick_check"] = checked
 
@@ -225,21 +225,23 @@ def _checked_apart(path: Path) -> list[str]:
         return _quick_check(connection)
 
 
-def _taken(path: Path, what: str) -> Future[Any] | None:
+def _ahead_or(path: Path, what: str, compute: Callable[[], Any]) -> Any:
+    """What ``check_ahead`` computed as ``what`` for ``path`` as it is now, else ``compute()``
+    (also when reading the file failed there: its error is the run's, raised here)."""
     try:
-        return _AHEAD.pop((_identity(path), what), None)
+        ahead = _AHEAD.pop((_identity(path), what), None)
     except OSError:
-        return None
+        ahead = None
+    if ahead is not None:
+        try:
+            return ahead.result()
+        except OSError:
+            pass
+    return compute()
 
 
 def file_sha256(path: Path) -> str:
-    ahead = _taken(path, "sha256")
-    if ahead is not None:
-        try:
-            return str(ahead.result())
-        except OSError:
-            pass  # hashed again below: its error is the run's
-    return _sha256_of(path)
+    return str(_ahead_or(path, "sha256", lambda: _sha256_of(path)))
 
 
 def _truncation(path: Path, header: bytes) -> str | None:
@@ -273,20 +275,24 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _open_sqlite(path: Path, header: bytes) -> sqlite3.Connection:
+def _has_wal(path: Path) -> bool:
+    """A write-ahead log with something in it lies beside the file."""
     wal = path.with_name(path.name + "-wal")
-    if wal.exists() and wal.stat().st_size:
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def _open_sqlite(path: Path, header: bytes) -> sqlite3.Connection:
+    if _has_wal(path):
         raise SourceError(
-            f"{path}: has a write-ahead log beside it ({wal.name}) that a read-only open would "
-            f"not see: checkpoint it first (sqlite3 {path.name} 'PRAGMA wal_checkpoint')"
+            f"{path}: has a write-ahead log beside it ({path.name}-wal) that a read-only open "
+            f"would not see: checkpoint it first (sqlite3 {path.name} 'PRAGMA wal_checkpoint')"
         )
     truncated = _truncation(path, header)
     if truncated:
         raise SourceError(f"{path}: the SQLite file {truncated}")
     connection = _read_only(path)
-    ahead = _taken(path, "quick_check")
     try:
-        problems = ahead.result() if ahead is not None else _quick_check(connection)
+        problems = _ahead_or(path, "quick_check", lambda: _quick_check(connection))
     except sqlite3.DatabaseError as exc:
         connection.close()
         raise SourceError(f"{path}: {sqlite_message(exc)}") from None
