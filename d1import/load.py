@@ -58,7 +58,7 @@ from d1import.convert import ConversionError, Converter, converter_for
 from d1import.elsewhere import Part
 from d1import.errors import scrub
 from d1import.mapping import TableMap
-from d1import.quarantine_writeup import legacy_id, legacy_id_of, write_up
+from d1import.quarantine_writeup import legacy_id, legacy_id_of, plain_key, write_up
 from d1import.results import TableResult
 from d1import.row_function import RowFunction, compile_row
 from d1import.rules import (
@@ -238,19 +238,15 @@ class TableLoader:
     def _row_function(self, names: list[str]) -> RowFunction:
         """``_converted``'s values for a row that converts, compiled for this table's columns
         (``d1import.row_function``)."""
-        # A one-column key converted as an id: when it is a UUID already, the legacy id is the
+        # A plain key converted as an id: when it is a UUID already, the legacy id is the
         # value the converter kept (compile_row's ``legacy_is``).
-        entry = self.map.columns.get(self.d1_pk[0]) if len(self.d1_pk) == 1 else None
-        plain = (
-            entry is not None
-            and entry.conversion == "uuid_pk"
-            and self.d1_pk[0] not in self.secrets
-        )
+        key = plain_key(self.d1_table, self.d1_pk)
+        entry = self.map.columns.get(key) if key is not None else None
         return compile_row(
             names,
             [(column.source, column.convert) for column in self.columns],
             legacy_id_of(self.d1_table, self.d1_pk, names),
-            self.d1_pk[0] if plain else None,
+            key if entry is not None and entry.conversion == "uuid_pk" else None,
         )
 
     def _converted(self, row: dict[str, Any]) -> tuple[tuple[Any, ...] | None, PendingRow | None]:
@@ -528,11 +524,12 @@ class TableLoader:
         return bool(row and row[0])
 
     def _sort_out_and_insert(
-        self, target_empty: bool, bare: list[Key], unchecked: frozenset[str]
+        self, target_empty: bool, bare: list[Key], *, trust_rebuild: bool
     ) -> tuple[int, int, str, int, str]:
         """Steps 2-7: rows already there, quarantined, the converted checksum, rows inserted,
-        the loaded checksum. ``bare``: the keys the insert goes without; ``unchecked``: the
-        keys whose repeats are left to their making again (``KeyDoesNotHold``)."""
+        the loaded checksum. ``bare``: the keys the insert goes without; ``trust_rebuild``:
+        whether their repeats are left to their making again (``KeyDoesNotHold``)."""
+        unchecked = frozenset(key.index for key in bare) if trust_rebuild else frozenset()
         present = self._sort_out(target_empty, unchecked)
         quarantined = write_up(self.connection, self.source, self.d1_table, self.d1_pk, self.sha256)
         if "id" in self.target.primary_key:
@@ -580,11 +577,9 @@ class TableLoader:
         )
         try:
             with self.connection.transaction():
-                steps = self._sort_out_and_insert(
-                    target_empty, bare, frozenset(k.index for k in bare)
-                )
+                steps = self._sort_out_and_insert(target_empty, bare, trust_rebuild=True)
         except KeyDoesNotHold:
-            steps = self._sort_out_and_insert(target_empty, bare, frozenset())
+            steps = self._sort_out_and_insert(target_empty, bare, trust_rebuild=False)
         present, quarantined, converted, inserted, loaded = steps
         result = TableResult(
             table=self.d1_table,

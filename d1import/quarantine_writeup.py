@@ -85,15 +85,23 @@ def legacy_id(table: str, pk_columns: list[str], row: dict[str, Any]) -> str | N
     return "|".join(parts)
 
 
+def plain_key(table: str, pk_columns: list[str]) -> str | None:
+    """The key column whose ordinary text is the legacy id as it is (one column, not a
+    secret), if there is one."""
+    if len(pk_columns) == 1 and pk_columns[0] not in SECRET_COLUMNS.get(table, set()):
+        return pk_columns[0]
+    return None
+
+
 def legacy_id_of(
     table: str, pk_columns: list[str], names: list[str]
 ) -> Callable[[tuple[Any, ...]], str | None]:
     """``legacy_id`` of a row read as a tuple of ``names`` (``Source.tuples``); a plain
     one-column key that is ordinary text needs no dict and no join."""
     position = {name: i for i, name in enumerate(names)}
-    secrets = SECRET_COLUMNS.get(table, set())
-    if len(pk_columns) == 1 and pk_columns[0] in position and pk_columns[0] not in secrets:
-        at = position[pk_columns[0]]
+    key = plain_key(table, pk_columns)
+    if key is not None and key in position:
+        at = position[key]
 
         def plain(row: tuple[Any, ...]) -> str | None:
             value = row[at]
