@@ -57,6 +57,12 @@ def foreign_keys_and_indexes(engine: Engine, table: str) -> tuple[int, int]:
     return int(keys), int(indexes)
 
 
+def one_value(url: URL, query: str) -> Any:
+    """The single value ``query`` returns on ``url``'s database."""
+    with engine_for(url) as engine, engine.connect() as connection:
+        return connection.execute(text(query)).scalar_one()
+
+
 def deferred_rows(url: URL) -> int:
     with engine_for(url) as engine, engine.connect() as connection:
         if connection.execute(text("SELECT to_regclass('d1import.deferred')")).scalar() is None:
@@ -198,13 +204,10 @@ def test_a_foreign_key_the_rows_break_comes_back_not_valid_and_the_run_fails(
     with pytest.raises(ConstraintsDoNotHold, match="journal_entries_user_id_fkey"):
         run(scenario(tmp_path / "d1.sqlite"), target)
     assert deferred_rows(target) == 0
-    with engine_for(target) as engine, engine.connect() as connection:
-        valid = connection.execute(
-            text(
-                "SELECT convalidated FROM pg_constraint "
-                "WHERE conname = 'journal_entries_user_id_fkey'"
-            )
-        ).scalar_one()
+    valid = one_value(
+        target,
+        "SELECT convalidated FROM pg_constraint WHERE conname = 'journal_entries_user_id_fkey'",
+    )
     assert valid is False
 
 
@@ -334,13 +337,11 @@ def test_an_empty_table_fills_without_its_keys_and_has_them_again_when_committed
         assert indexes_at_insert["journal_entries"] == 1  # its key (the others are set aside)
         assert "journal_entries_pkey" in asked
     assert catalog(target) == before
-    with engine_for(target) as engine, engine.connect() as connection:
-        primary = connection.execute(
-            text(
-                "SELECT count(*) FROM pg_index WHERE indisprimary AND indisvalid "
-                "AND indrelid = 'journal_entries'::regclass"
-            )
-        ).scalar_one()
+    primary = one_value(
+        target,
+        "SELECT count(*) FROM pg_index WHERE indisprimary AND indisvalid "
+        "AND indrelid = 'journal_entries'::regclass",
+    )
     assert primary == 1
 
 
